@@ -1,0 +1,30 @@
+// Timers that never keep the process alive. The global timer functions are
+// read at call time, so fake timers installed after import still drive them.
+
+const nativeSetTimeout = globalThis.setTimeout;
+const nativeSetInterval = globalThis.setInterval;
+
+type Timer = ReturnType<typeof setTimeout>;
+
+function unref(timer: Timer, native: boolean): Timer {
+  const handle = timer as unknown as { unref?: unknown };
+  if (typeof handle === "object" && handle !== null) {
+    if (typeof handle.unref === "function") handle.unref();
+  } else if (native && typeof timer === "number") {
+    // Older Deno: timers are numbers, and only a real one may be unrefed.
+    globalThis.Deno?.unrefTimer(timer);
+  }
+  return timer;
+}
+
+/** `setInterval` whose timer does not keep the process alive. */
+export function setUnrefInterval(callback: () => void, ms: number): Timer {
+  const timer = setInterval(callback, ms);
+  return unref(timer, globalThis.setInterval === nativeSetInterval);
+}
+
+/** `setTimeout` whose timer does not keep the process alive. */
+export function setUnrefTimeout(callback: () => void, ms: number): Timer {
+  const timer = setTimeout(callback, ms);
+  return unref(timer, globalThis.setTimeout === nativeSetTimeout);
+}

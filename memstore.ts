@@ -1,0 +1,359 @@
+/**
+ * {@linkcode MemStore}: an in-memory session store, the Deno counterpart of
+ * SCS's `memstore`.
+ *
+ * @module
+ */
+
+import { describe } from "./_describe.ts";
+import { type HeapItem, MinHeap } from "./_heap.ts";
+import { setUnrefInterval, setUnrefTimeout } from "./_timers.ts";
+import type { IterableStore } from "./store.ts";
+
+/** Options for {@linkcode MemStore}. */
+export interface MemStoreOptions {
+  /**
+   * Milliseconds between sweeps of expired sessions. 0 turns the sweep off:
+   * expired sessions are then never returned, but stay in memory until they
+   * are committed again or deleted.
+   *
+   * @default {60000}
+   */
+  cleanupInterval?: number;
+}
+
+/** The longest delay a timer can take (2^31 - 1 ms, about 24.8 days). */
+const MAX_INTERVAL = 2_147_483_647;
+/** How long one slice of a sweep may hold the event loop, in milliseconds. */
+const SLICE_MS = 1;
+
+/** A held session; also its place in the expiry heap. */
+class Entry implements HeapItem {
+  token: string;
+  data: Uint8Array;
+  /** When the session stops being live, in ms since the epoch. */
+  expiry: number;
+  /**
+   * The heap's key: at most `expiry`. A commit that extends a session only
+   * moves `expiry`; the sweep re-keys the entry when the old key comes due.
+   */
+  key: number;
+  index = -1;
+
+  constructor(token: string, data: Uint8Array, expiry: number) {
+    this.token = token;
+    this.data = data;
+    this.expiry = expiry;
+    this.key = expiry;
+  }
+}
+
+function tokenError(action: string, token: unknown): TypeError {
+  return new TypeError(
+    `Cannot ${action}: token must be a string, received ${describe(token)}`,
+  );
+}
+
+/**
+ * An in-memory {@linkcode IterableStore}: fast, and gone when the process
+ * stops. Use it for a single process where losing sessions on restart is
+ * acceptable, for prototypes, and in tests.
+ *
+ * Sessions are live while `Date.now() < expiry`. A background sweep removes
+ * expired sessions from memory every `cleanupInterval` ms, a slice of at most
+ * a few milliseconds at a time, so it never stalls the server; its cost grows
+ * with the number of expired sessions, not with the number held. The sweep's
+ * timer never keeps the process alive, and `using` stops it.
+ *
+ * Stored bytes are copied in and out: changing an array passed to
+ * {@linkcode MemStore.commit} or returned by {@linkcode MemStore.find} never
+ * changes what is stored.
+ *
+ * @example Storing and finding a session
+ * ```ts
+ * import { MemStore } from "@sessions/memstore";
+ *
+ * using store = new MemStore();
+ * const data = new TextEncoder().encode("hello");
+ * await store.commit("token", data, new Date(Date.now() + 60_000));
+ *
+ * const found = await store.find("token");
+ * console.assert(new TextDecoder().decode(found) === "hello");
+ * await store.delete("token");
+ * console.assert(await store.find("token") === undefined);
+ * ```
+ */
+export class MemStore implements IterableStore, Disposable {
+  #sessions = new Map<string, Entry>();
+  #expiries = new MinHeap<Entry>();
+  #interval: ReturnType<typeof setInterval> | undefined;
+  #resume: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Creates a store and starts its sweep of expired sessions.
+   *
+   * @param options How often to sweep.
+   * @throws {TypeError} When `cleanupInterval` is not a number.
+   * @throws {RangeError} When `cleanupInterval` is negative, not finite, or
+   * longer than a timer can wait (2147483647 ms).
+   *
+   * @example Sweeping every 30 seconds, or never
+   * ```ts
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using everyThirtySeconds = new MemStore({ cleanupInterval: 30_000 });
+   * using neverSweeps = new MemStore({ cleanupInterval: 0 });
+   * ```
+   */
+  constructor(options: MemStoreOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot create MemStore: options must be an object, received ${
+          describe(options)
+        }`,
+      );
+    }
+    const interval = options.cleanupInterval === undefined
+      ? 60_000
+      : options.cleanupInterval;
+    if (typeof interval !== "number") {
+      throw new TypeError(
+        `Cannot create MemStore: cleanupInterval must be a number, received ${
+          describe(interval)
+        }`,
+      );
+    }
+    if (!(interval >= 0 && interval <= MAX_INTERVAL)) {
+      throw new RangeError(
+        `Cannot create MemStore: cleanupInterval must be a finite number >= 0 and <= ${MAX_INTERVAL}, received ${interval}`,
+      );
+    }
+    if (interval > 0) {
+      this.#interval = setUnrefInterval(() => {
+        if (this.#resume === undefined) this.#sweep();
+      }, interval);
+    }
+  }
+
+  /** Sessions held in memory, including expired ones not yet swept. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /**
+   * Looks up a live session.
+   *
+   * @param token The session token.
+   * @returns A copy of the session's bytes, or `undefined` when the token is
+   * not held or the session has expired.
+   * @throws {TypeError} (as a rejection) When `token` is not a string.
+   *
+   * @example Finding a session that does not exist
+   * ```ts
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore();
+   * console.assert(await store.find("no-such-token") === undefined);
+   * ```
+   */
+  find(token: string): Promise<Uint8Array | undefined> {
+    if (typeof token !== "string") {
+      return Promise.reject(tokenError("find session", token));
+    }
+    const entry = this.#sessions.get(token);
+    if (entry === undefined || entry.expiry <= Date.now()) {
+      return Promise.resolve(undefined);
+    }
+    return Promise.resolve(entry.data.slice());
+  }
+
+  /**
+   * Inserts or replaces a session's bytes and expiry. An expiry at or before
+   * now removes the session instead.
+   *
+   * @param token The session token.
+   * @param data The session's bytes; a copy of exactly the view's bytes is
+   * stored.
+   * @param expiry When the session stops being live.
+   * @throws {TypeError} (as a rejection, with nothing changed) When `token`
+   * is not a string, `data` is not a `Uint8Array`, or `expiry` is not a
+   * valid `Date`.
+   *
+   * @example Replacing a session's bytes
+   * ```ts
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore();
+   * const inAMinute = new Date(Date.now() + 60_000);
+   * await store.commit("token", new Uint8Array([1]), inAMinute);
+   * await store.commit("token", new Uint8Array([2]), inAMinute);
+   * console.assert((await store.find("token"))?.[0] === 2);
+   * ```
+   */
+  commit(token: string, data: Uint8Array, expiry: Date): Promise<void> {
+    try {
+      this.#commit(token, data, expiry);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #commit(token: string, data: Uint8Array, expiry: Date): void {
+    if (typeof token !== "string") throw tokenError("commit session", token);
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(
+        `Cannot commit session: data must be a Uint8Array, received ${
+          describe(data)
+        }`,
+      );
+    }
+    const time = expiry instanceof Date ? expiry.getTime() : NaN;
+    if (Number.isNaN(time)) {
+      throw new TypeError(
+        `Cannot commit session: expiry must be a valid Date, received ${
+          describe(expiry)
+        }`,
+      );
+    }
+    const entry = this.#sessions.get(token);
+    if (time <= Date.now()) {
+      if (entry !== undefined) this.#remove(entry);
+      return;
+    }
+    const copy = new Uint8Array(data);
+    if (entry === undefined) {
+      const created = new Entry(token, copy, time);
+      this.#sessions.set(token, created);
+      this.#expiries.push(created);
+      return;
+    }
+    entry.data = copy;
+    entry.expiry = time;
+    if (time < entry.key) this.#expiries.rekey(entry, time);
+  }
+
+  /**
+   * Removes a session. A token that is not held is not an error.
+   *
+   * @param token The session token.
+   * @throws {TypeError} (as a rejection) When `token` is not a string.
+   *
+   * @example Deleting a session
+   * ```ts
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore();
+   * await store.commit("token", new Uint8Array([1]), new Date(Date.now() + 60_000));
+   * await store.delete("token");
+   * await store.delete("token"); // no error
+   * console.assert(store.size === 0);
+   * ```
+   */
+  delete(token: string): Promise<void> {
+    if (typeof token !== "string") {
+      return Promise.reject(tokenError("delete session", token));
+    }
+    const entry = this.#sessions.get(token);
+    if (entry !== undefined) this.#remove(entry);
+    return Promise.resolve();
+  }
+
+  /**
+   * Lists every live session.
+   *
+   * @returns A new `Map` from token to a copy of each live session's bytes;
+   * empty when there are none.
+   *
+   * @example Listing sessions
+   * ```ts
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore();
+   * const inAMinute = new Date(Date.now() + 60_000);
+   * await store.commit("a", new Uint8Array([1]), inAMinute);
+   * await store.commit("b", new Uint8Array([2]), inAMinute);
+   * const all = await store.all();
+   * console.assert([...all.keys()].join() === "a,b");
+   * ```
+   */
+  all(): Promise<Map<string, Uint8Array>> {
+    const now = Date.now();
+    const live = new Map<string, Uint8Array>();
+    for (const [token, entry] of this.#sessions) {
+      if (now < entry.expiry) live.set(token, entry.data.slice());
+    }
+    return Promise.resolve(live);
+  }
+
+  /**
+   * Stops the background sweep. Safe to call at any time and more than once;
+   * the store stays usable, but expired sessions are no longer removed from
+   * memory.
+   *
+   * @example Stopping the sweep in a test
+   * ```ts
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * const store = new MemStore();
+   * try {
+   *   await store.commit("token", new Uint8Array([1]), new Date(Date.now() + 1000));
+   * } finally {
+   *   store.stopCleanup();
+   * }
+   * ```
+   */
+  stopCleanup(): void {
+    clearInterval(this.#interval);
+    clearTimeout(this.#resume);
+    this.#interval = undefined;
+    this.#resume = undefined;
+  }
+
+  /**
+   * Stops the background sweep, so `using store = new MemStore()` cleans up
+   * at the end of the block. Same as {@linkcode MemStore.stopCleanup}.
+   *
+   * @example Scoping a store to a block
+   * ```ts
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * {
+   *   using store = new MemStore();
+   *   await store.commit("token", new Uint8Array([1]), new Date(Date.now() + 1000));
+   * } // the sweep stops here
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.stopCleanup();
+  }
+
+  #remove(entry: Entry): void {
+    this.#sessions.delete(entry.token);
+    this.#expiries.remove(entry);
+  }
+
+  /**
+   * Removes expired sessions, earliest first, for at most SLICE_MS; when
+   * more are due, yields to the event loop and goes on in a new task.
+   */
+  #sweep(): void {
+    this.#resume = undefined;
+    const now = Date.now();
+    const started = performance.now();
+    const expiries = this.#expiries;
+    let done = 0;
+    for (
+      let entry = expiries.peek();
+      entry !== undefined && entry.key <= now;
+      entry = expiries.peek()
+    ) {
+      if (entry.expiry <= now) this.#remove(entry);
+      else expiries.rekey(entry, entry.expiry);
+      if (++done % 64 === 0 && performance.now() - started >= SLICE_MS) {
+        this.#resume = setUnrefTimeout(() => this.#sweep(), 0);
+        return;
+      }
+    }
+  }
+}
