@@ -1,19 +1,29 @@
 /**
- * Sessions for Deno servers: {@linkcode MemStore}, an in-memory session
- * store, a port of SCS's `memstore`, and the {@linkcode Store} contract it
- * implements.
+ * Sessions for Deno servers: {@linkcode SessionManager} gives every
+ * `Deno.serve` request a session kept behind a cookie, and
+ * {@linkcode MemStore} keeps sessions in memory (a port of SCS's
+ * `memstore`). Any {@linkcode Store} can stand in for it.
  *
- * @example Keeping a session in memory
+ * @example Sessions in Deno.serve
  * ```ts
- * import { MemStore } from "@sessions/memstore";
+ * import { MemStore, SessionManager } from "@sessions/memstore";
  *
- * using store = new MemStore({ cleanupInterval: 30_000 });
- * await store.commit("token", new Uint8Array([1, 2, 3]), new Date(Date.now() + 60_000));
- * console.assert((await store.find("token"))?.length === 3);
+ * using sessions = new SessionManager<{ message: string }>({
+ *   store: new MemStore(),
+ * });
+ * const handler = sessions.loadAndSave((_request, session) => {
+ *   session.put("message", "Hello from a session!");
+ *   return new Response("ok");
+ * });
+ * // Deno.serve(handler);
+ * const response = await handler(new Request("http://localhost/"));
+ * console.assert(response.headers.get("set-cookie")?.startsWith("session="));
  * ```
  *
  * @module
  */
 
+export * from "./codec.ts";
 export * from "./memstore.ts";
+export * from "./session.ts";
 export * from "./store.ts";

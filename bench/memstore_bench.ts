@@ -9,8 +9,10 @@
 import { type BenchStore, MapStore, OurStore, stores } from "./_stores.ts";
 
 const quick = Deno.args.includes("--quick");
+const BASELINE = "Map + copies (baseline)";
+const OURS = "MemStore (ours)";
 const sizes = quick ? [1_000, 10_000] : [1_000, 100_000, 1_000_000];
-const rounds = quick ? 1 : 3;
+const rounds = quick ? 1 : 5;
 const opsPerRound = quick ? 10_000 : 200_000;
 const dataBytes = 70;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -100,11 +102,25 @@ const best = (a: Ops, b: Ops): Ops => ({
   delete: Math.max(a.delete, b.delete),
 });
 
-/** Ops/s of every store at one size, best of `rounds`, stores alternating. */
-async function opsAt(size: number): Promise<Map<string, Ops>> {
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2
+    ? sorted[middle]!
+    : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+interface SizeResult {
+  /** Best ops/s of each store over the rounds. */
+  best: Map<string, Ops>;
+  /** Ours over the baseline, each ratio taken within one round: the median. */
+  ratio: Ops;
+}
+
+/** Ops/s of every store at one size; stores alternate within each round. */
+async function opsAt(size: number): Promise<SizeResult> {
   const list = tokens(size);
   const expiry = expiries(size);
-  const results = new Map<string, Ops>();
   const open = new Map<string, BenchStore>();
   for (const [name, make] of Object.entries(stores)) {
     const store = make();
@@ -115,15 +131,39 @@ async function opsAt(size: number): Promise<Map<string, Ops>> {
   // call sites; then the order rotates each round.
   for (const store of open.values()) await round(store, list, expiry);
   const entries = [...open];
+  const bestOps = new Map<string, Ops>();
+  const ratios: Ops[] = [];
   for (let r = 0; r < rounds; r++) {
-    for (const [name, store] of [...entries.slice(r), ...entries.slice(0, r)]) {
+    const shift = r % entries.length;
+    const thisRound = new Map<string, Ops>();
+    for (
+      const [name, store] of [
+        ...entries.slice(shift),
+        ...entries.slice(0, shift),
+      ]
+    ) {
       const ops = await round(store, list, expiry);
-      const before = results.get(name);
-      results.set(name, before === undefined ? ops : best(before, ops));
+      thisRound.set(name, ops);
+      const before = bestOps.get(name);
+      bestOps.set(name, before === undefined ? ops : best(before, ops));
     }
+    const ours = thisRound.get(OURS)!;
+    const base = thisRound.get(BASELINE)!;
+    ratios.push({
+      find: ours.find / base.find,
+      commit: ours.commit / base.commit,
+      delete: ours.delete / base.delete,
+    });
   }
   for (const store of open.values()) store.close();
-  return results;
+  return {
+    best: bestOps,
+    ratio: {
+      find: median(ratios.map((r) => r.find)),
+      commit: median(ratios.map((r) => r.commit)),
+      delete: median(ratios.map((r) => r.delete)),
+    },
+  };
 }
 
 /** Heap and external bytes held per session by one store, in this process. */
@@ -250,7 +290,6 @@ if (memoryArg >= 0) {
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-const ratio = (n: number, base: number) => (n / base).toFixed(2) + "x";
 
 console.log(
   `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}; ${dataBytes}-byte sessions, ` +
@@ -260,8 +299,7 @@ console.log("| sessions | store | find ops/s | commit ops/s | delete ops/s |");
 console.log("| ---: | --- | ---: | ---: | ---: |");
 const ratios: string[] = [];
 for (const size of sizes) {
-  const results = await opsAt(size);
-  const base = results.get("Map + copies (baseline)")!;
+  const { best: results, ratio } = await opsAt(size);
   for (const [name, ops] of results) {
     console.log(
       `| ${fmt(size)} | ${name} | ${fmt(ops.find)} | ${fmt(ops.commit)} | ${
@@ -269,15 +307,15 @@ for (const size of sizes) {
       } |`,
     );
   }
-  const ours = results.get("MemStore (ours)")!;
   ratios.push(
-    `${fmt(size)}: find ${ratio(ours.find, base.find)}, commit ${
-      ratio(ours.commit, base.commit)
-    }, delete ${ratio(ours.delete, base.delete)}`,
+    `${fmt(size)} sessions: find ${ratio.find.toFixed(2)}x, commit ${
+      ratio.commit.toFixed(2)
+    }x, delete ${ratio.delete.toFixed(2)}x`,
   );
 }
 console.log(
-  "\nMemStore against the baseline (target: find >= 0.95x, commit >= 0.7x)",
+  `\nMemStore over the baseline, the median of ${rounds} rounds' ratios ` +
+    "(target: find >= 0.95x, commit >= 0.7x)",
 );
 for (const line of ratios) console.log(`- ${line}`);
 
@@ -285,8 +323,7 @@ const memory = await bytesPerSession();
 console.log("\n| store | bytes per session |");
 console.log("| --- | ---: |");
 for (const [name, bytes] of memory) console.log(`| ${name} | ${fmt(bytes)} |`);
-const memRatio = memory.get("MemStore (ours)")! /
-  memory.get("Map + copies (baseline)")!;
+const memRatio = memory.get(OURS)! / memory.get(BASELINE)!;
 console.log(
   `\nMemStore heap per session: ${
     memRatio.toFixed(2)

@@ -1,0 +1,810 @@
+/**
+ * {@linkcode SessionManager}: sessions for `Deno.serve` handlers, SCS's
+ * `LoadAndSave` for Deno. It reads the session cookie, loads the session
+ * before the handler runs, and saves it (and sets the cookie) before the
+ * response is returned.
+ *
+ * @module
+ */
+
+import {
+  deleteToken,
+  readToken,
+  type SessionCookie,
+  sessionCookie,
+  writeToken,
+} from "./_cookie.ts";
+import { describe } from "./_describe.ts";
+import { hashToken, isToken, newToken } from "./_token.ts";
+import { type Codec, jsonCodec, type SessionData } from "./codec.ts";
+import { MemStore } from "./memstore.ts";
+import type { IterableStore, Store } from "./store.ts";
+
+/** Whether a session changed in this request. */
+export type SessionStatus = "unmodified" | "modified" | "destroyed";
+
+/**
+ * The session of one request: its values, and what to do with it when the
+ * handler returns. `T` names the keys and the type of each value.
+ *
+ * @example Counting visits
+ * ```ts
+ * import { SessionManager } from "@sessions/memstore";
+ *
+ * using sessions = new SessionManager<{ visits: number }>();
+ * const handler = sessions.loadAndSave((_request, session) => {
+ *   const visits = (session.get("visits") ?? 0) + 1;
+ *   session.put("visits", visits);
+ *   return new Response(`visit ${visits}`);
+ * });
+ * const response = await handler(new Request("http://localhost/"));
+ * console.assert(await response.text() === "visit 1");
+ * ```
+ */
+export interface Session<T extends object = Record<string, unknown>> {
+  /** The session token: `""` for a session not yet saved, or after `destroy()` or `renewToken()` until it is saved again. */
+  readonly token: string;
+  /** `"modified"` once anything changed, `"destroyed"` after `destroy()`. */
+  readonly status: SessionStatus;
+  /** The absolute deadline: the session ends then, whatever the activity. */
+  readonly deadline: Date;
+  /**
+   * A value, or `undefined` when the key is not set.
+   *
+   * @param key The key.
+   */
+  get<K extends keyof T & string>(key: K): T[K] | undefined;
+  /**
+   * Sets a value.
+   *
+   * @param key The key.
+   * @param value The value; it must be one the codec can encode.
+   * @throws {TypeError} When the codec cannot encode `value`.
+   */
+  put<K extends keyof T & string>(key: K, value: T[K]): void;
+  /**
+   * Removes a value and returns it: a one-time message ("flash").
+   *
+   * @param key The key.
+   */
+  pop<K extends keyof T & string>(key: K): T[K] | undefined;
+  /**
+   * Removes a value; a key that is not set changes nothing.
+   *
+   * @param key The key.
+   */
+  remove(key: keyof T & string): void;
+  /**
+   * Whether a key is set.
+   *
+   * @param key The key.
+   */
+  has(key: keyof T & string): boolean;
+  /** The keys that are set, sorted. */
+  keys(): (keyof T & string)[];
+  /** Removes every value; the session and its token stay. */
+  clear(): void;
+  /**
+   * Ends the session: its values go, the stored session is deleted and the
+   * response tells the browser to drop the cookie. A `put()` afterwards
+   * starts a new session with a new token.
+   */
+  destroy(): void;
+  /**
+   * Gives the session a new token, keeping its values, and resets the
+   * deadline. The old token stops working. Call it when a user signs in or
+   * their privileges change, so a token planted before can't be used.
+   */
+  renewToken(): void;
+  /**
+   * With `cookie.persist: false`, makes this session's cookie persistent
+   * (`true`) or a browser-session cookie again (`false`).
+   *
+   * @param remember Whether the browser should keep the cookie.
+   */
+  rememberMe(remember: boolean): void;
+  /**
+   * Moves the absolute deadline.
+   *
+   * @param deadline When the session ends.
+   * @throws {TypeError} When `deadline` is not a valid `Date`.
+   */
+  setDeadline(deadline: Date): void;
+}
+
+/** Options for the session cookie. */
+export interface CookieOptions {
+  /** The cookie's name. @default {"session"} */
+  name?: string;
+  /** The `Path` attribute. @default {"/"} */
+  path?: string;
+  /** The `Domain` attribute; none by default (this host only). */
+  domain?: string;
+  /** `HttpOnly`: page scripts can't read the cookie. @default {true} */
+  httpOnly?: boolean;
+  /** `Secure`: sent over HTTPS only. Turn it on in production. @default {false} */
+  secure?: boolean;
+  /** The `SameSite` attribute. `"None"` needs `secure`. @default {"Lax"} */
+  sameSite?: "Strict" | "Lax" | "None";
+  /** `Partitioned` (CHIPS); needs `secure`. @default {false} */
+  partitioned?: boolean;
+  /**
+   * Whether the cookie outlives the browser session (`Expires` and
+   * `Max-Age`). With `false`, only sessions that call `rememberMe(true)` get
+   * a persistent cookie.
+   *
+   * @default {true}
+   */
+  persist?: boolean;
+}
+
+/** Options for {@linkcode SessionManager}. */
+export interface SessionManagerOptions {
+  /**
+   * Where sessions are kept. By default, a {@linkcode MemStore} that the
+   * manager owns and disposes with itself; a store given here is never
+   * disposed by the manager.
+   */
+  store?: Store;
+  /** Milliseconds from creation until a session ends, whatever its activity. @default {86400000} */
+  lifetime?: number;
+  /**
+   * Milliseconds without a request after which a session ends; 0 turns it
+   * off. A session with an idle timeout is saved on every request.
+   *
+   * @default {0}
+   */
+  idleTimeout?: number;
+  /** The session cookie. */
+  cookie?: CookieOptions;
+  /**
+   * Keep sessions under base64url(SHA-256(token)) instead of the token, so
+   * what the store holds (a dump, a heap snapshot) contains no usable token.
+   *
+   * @default {false}
+   */
+  hashTokenInStore?: boolean;
+  /** How sessions become bytes. @default {jsonCodec} */
+  codec?: Codec;
+  /**
+   * Makes the response when the store fails. By default, logs the error and
+   * answers 500 Internal Server Error.
+   */
+  onError?: (error: unknown, request: Request) => Response | Promise<Response>;
+}
+
+/** A request handler that is given the request's session. */
+export type SessionHandler<T extends object, Info> = (
+  request: Request,
+  session: Session<T>,
+  info: Info,
+) => Response | Promise<Response>;
+
+interface State {
+  /** The client's token; "" when not known or not yet issued. */
+  token: string;
+  /** Where the session is stored; "" when it is not (yet) stored. */
+  key: string;
+  deadline: number;
+  values: Record<string, unknown>;
+  status: SessionStatus;
+  rememberMe: boolean | undefined;
+  /** Saved on every request (idle timeout), even when unmodified. */
+  touch: boolean;
+  /** Store keys to delete when the session is saved. */
+  stale: string[];
+  lifetime: number;
+  codec: Codec;
+}
+
+let stateOf: (session: unknown) => State | undefined;
+
+function dictionary(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.getPrototypeOf(values) === null
+    ? values
+    : Object.assign(Object.create(null), values);
+}
+
+class SessionImpl<T extends object> implements Session<T> {
+  #state: State;
+
+  static {
+    stateOf = (session) =>
+      #state in (session as object)
+        ? (session as SessionImpl<object>).#state
+        : undefined;
+  }
+
+  constructor(state: State) {
+    this.#state = state;
+  }
+
+  get token(): string {
+    return this.#state.token;
+  }
+
+  get status(): SessionStatus {
+    return this.#state.status;
+  }
+
+  get deadline(): Date {
+    return new Date(this.#state.deadline);
+  }
+
+  get<K extends keyof T & string>(key: K): T[K] | undefined {
+    return this.#state.values[key] as T[K] | undefined;
+  }
+
+  put<K extends keyof T & string>(key: K, value: T[K]): void {
+    const state = this.#state;
+    if (typeof key !== "string") {
+      throw new TypeError(
+        `Cannot put a value: key must be a string, received ${describe(key)}`,
+      );
+    }
+    try {
+      if (state.codec.check) state.codec.check(value);
+      else {state.codec.encode({
+          deadline: new Date(state.deadline),
+          values: { [key]: value },
+        });}
+    } catch (error) {
+      throw new TypeError(
+        `Cannot put ${JSON.stringify(key)}: ${
+          (error as Error)?.message ?? String(error)
+        }`,
+        { cause: error },
+      );
+    }
+    state.values[key] = value;
+    state.status = "modified";
+  }
+
+  pop<K extends keyof T & string>(key: K): T[K] | undefined {
+    const value = this.get(key);
+    this.remove(key);
+    return value;
+  }
+
+  remove(key: keyof T & string): void {
+    const values = this.#state.values;
+    if (key in values) {
+      delete values[key];
+      this.#state.status = "modified";
+    }
+  }
+
+  has(key: keyof T & string): boolean {
+    return key in this.#state.values;
+  }
+
+  keys(): (keyof T & string)[] {
+    return Object.keys(this.#state.values).sort() as (keyof T & string)[];
+  }
+
+  clear(): void {
+    const state = this.#state;
+    for (const _ in state.values) {
+      state.values = Object.create(null);
+      state.status = "modified";
+      return;
+    }
+  }
+
+  destroy(): void {
+    const state = this.#state;
+    this.#forgetKey();
+    state.values = Object.create(null);
+    state.rememberMe = undefined;
+    state.touch = false;
+    state.status = "destroyed";
+  }
+
+  renewToken(): void {
+    this.#forgetKey();
+    this.#state.status = "modified";
+  }
+
+  rememberMe(remember: boolean): void {
+    if (typeof remember !== "boolean") {
+      throw new TypeError(
+        `Cannot set rememberMe: expected a boolean, received ${
+          describe(remember)
+        }`,
+      );
+    }
+    this.#state.rememberMe = remember;
+    this.#state.status = "modified";
+  }
+
+  setDeadline(deadline: Date): void {
+    const time = deadline instanceof Date ? deadline.getTime() : NaN;
+    if (Number.isNaN(time)) {
+      throw new TypeError(
+        `Cannot set deadline: expected a valid Date, received ${
+          describe(deadline)
+        }`,
+      );
+    }
+    this.#state.deadline = time;
+    this.#state.status = "modified";
+  }
+
+  /** Queues the stored session for deletion; the next save issues a new token. */
+  #forgetKey(): void {
+    const state = this.#state;
+    if (state.key !== "") state.stale.push(state.key);
+    state.key = "";
+    state.token = "";
+    state.deadline = Date.now() + state.lifetime;
+  }
+}
+
+function checkDuration(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot create SessionManager: ${name} must be a number of milliseconds, received ${
+        describe(value)
+      }`,
+    );
+  }
+  if (!(value >= min && value < Infinity)) {
+    throw new RangeError(
+      `Cannot create SessionManager: ${name} must be a finite number ${
+        min === 0 ? ">= 0" : "> 0"
+      }, received ${value}`,
+    );
+  }
+  return value;
+}
+
+function defaultOnError(error: unknown, request: Request): Response {
+  console.error(
+    `Session store failed for ${request.method} ${request.url}:`,
+    error,
+  );
+  return new Response("Internal Server Error", { status: 500 });
+}
+
+const VARY_COOKIE = /(^|,)\s*(cookie|\*)\s*(,|$)/i;
+const NO_CACHE_SET_COOKIE = 'no-cache="Set-Cookie"';
+
+/** Adds the session's headers; throws when the headers are immutable. */
+function decorate(headers: Headers, cookie: string | undefined): void {
+  const vary = headers.get("vary");
+  if (vary === null) headers.set("vary", "Cookie");
+  else if (!VARY_COOKIE.test(vary)) headers.append("vary", "Cookie");
+  if (cookie === undefined) return;
+  headers.append("set-cookie", cookie);
+  const cacheControl = headers.get("cache-control");
+  if (cacheControl === null) headers.set("cache-control", NO_CACHE_SET_COOKIE);
+  else if (!cacheControl.includes(NO_CACHE_SET_COOKIE)) {
+    headers.append("cache-control", NO_CACHE_SET_COOKIE);
+  }
+}
+
+/**
+ * Adds the session's headers to a response, copying it first when its
+ * headers are immutable (`Response.redirect()`, a `fetch()` response).
+ */
+function finish(response: Response, cookie: string | undefined): Response {
+  try {
+    decorate(response.headers, cookie);
+    return response;
+  } catch {
+    // Immutable headers: decorate a copy.
+  }
+  let copy: Response;
+  try {
+    copy = new Response(response.body, response);
+  } catch {
+    return response; // A status no Response can be made with, such as 101.
+  }
+  decorate(copy.headers, cookie);
+  return copy;
+}
+
+/**
+ * Sessions for `Deno.serve`: a cookie, a session per request, loaded before
+ * the handler and saved after it. The TypeScript counterpart of SCS's
+ * `SessionManager` and `LoadAndSave`.
+ *
+ * Safe by default: the cookie is `HttpOnly` and `SameSite=Lax`; a token the
+ * server did not issue (or one that expired) is never adopted; every
+ * response gets `Vary: Cookie`, and one that sets the cookie also gets
+ * `Cache-Control: no-cache="Set-Cookie"`, so caches never share a session.
+ *
+ * @example The seed example: put and get a message
+ * ```ts
+ * import { MemStore, SessionManager } from "@sessions/memstore";
+ *
+ * using sessions = new SessionManager<{ message: string }>({ store: new MemStore({ cleanupInterval: 0 }) });
+ * const handler = sessions.loadAndSave((request, session) => {
+ *   if (new URL(request.url).pathname === "/put") {
+ *     session.put("message", "Hello from a session!");
+ *     return new Response(null);
+ *   }
+ *   return new Response(session.get("message") ?? "");
+ * });
+ *
+ * const put = await handler(new Request("http://localhost/put"));
+ * const cookie = put.headers.get("set-cookie")!.split(";")[0]!;
+ * const get = await handler(new Request("http://localhost/get", { headers: { cookie } }));
+ * console.assert(await get.text() === "Hello from a session!");
+ * ```
+ */
+export class SessionManager<T extends object = Record<string, unknown>>
+  implements Disposable {
+  #store: Store;
+  #ownStore: MemStore | undefined;
+  #lifetime: number;
+  #idleTimeout: number;
+  #cookie: SessionCookie;
+  #hash: boolean;
+  #codec: Codec;
+  #onError: (error: unknown, request: Request) => Response | Promise<Response>;
+
+  /**
+   * Creates a session manager.
+   *
+   * @param options Store, timeouts, cookie and codec.
+   * @throws {TypeError} When an option has the wrong type, or the cookie
+   * options are impossible (a name or path a cookie cannot hold, an unknown
+   * `sameSite`, `sameSite: "None"` or `partitioned` without `secure`).
+   * @throws {RangeError} When `lifetime` is not positive or `idleTimeout` is
+   * negative.
+   *
+   * @example Cookie options for production
+   * ```ts
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager({
+   *   lifetime: 12 * 60 * 60 * 1000, // 12 hours at most
+   *   idleTimeout: 30 * 60 * 1000, // or 30 minutes without a request
+   *   cookie: { name: "__Host-session", secure: true, sameSite: "Strict" },
+   * });
+   * ```
+   */
+  constructor(options: SessionManagerOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot create SessionManager: options must be an object, received ${
+          describe(options)
+        }`,
+      );
+    }
+    const {
+      store,
+      codec = jsonCodec,
+      onError = defaultOnError,
+      hashTokenInStore = false,
+    } = options;
+    this.#lifetime = checkDuration(
+      "lifetime",
+      options.lifetime,
+      86_400_000,
+      Number.MIN_VALUE,
+    );
+    this.#idleTimeout = checkDuration("idleTimeout", options.idleTimeout, 0, 0);
+    this.#cookie = sessionCookie(options.cookie);
+    if (typeof hashTokenInStore !== "boolean") {
+      throw new TypeError(
+        `Cannot create SessionManager: hashTokenInStore must be a boolean, received ${
+          describe(hashTokenInStore)
+        }`,
+      );
+    }
+    this.#hash = hashTokenInStore;
+    if (
+      typeof codec !== "object" || codec === null ||
+      typeof codec.encode !== "function" ||
+      typeof codec.decode !== "function"
+    ) {
+      throw new TypeError(
+        `Cannot create SessionManager: codec must have encode and decode methods, received ${
+          describe(codec)
+        }`,
+      );
+    }
+    this.#codec = codec;
+    if (typeof onError !== "function") {
+      throw new TypeError(
+        `Cannot create SessionManager: onError must be a function, received ${
+          describe(onError)
+        }`,
+      );
+    }
+    this.#onError = onError;
+    if (store === undefined) {
+      this.#ownStore = new MemStore();
+      this.#store = this.#ownStore;
+    } else if (
+      typeof store === "object" && store !== null &&
+      typeof store.find === "function" &&
+      typeof store.commit === "function" && typeof store.delete === "function"
+    ) {
+      this.#store = store;
+    } else {
+      throw new TypeError(
+        `Cannot create SessionManager: store must have find, commit and delete methods, received ${
+          describe(store)
+        }`,
+      );
+    }
+  }
+
+  /** The store sessions are kept in. */
+  get store(): Store {
+    return this.#store;
+  }
+
+  /**
+   * Wraps a handler so that each request gets its session. Use the result as
+   * a `Deno.serve` handler, or with any server that takes a
+   * `(request) => Response` function.
+   *
+   * After the handler returns, a modified session is saved before the
+   * response is returned, and the response gets the session cookie; a
+   * destroyed one gets a cookie that deletes it; an unmodified one, no
+   * cookie and no store write. When the store fails, the response is
+   * `onError`'s.
+   *
+   * @param handler The request handler, given the session.
+   * @returns A handler for `Deno.serve`.
+   *
+   * @example Serving with sessions
+   * ```ts ignore
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * const sessions = new SessionManager<{ message: string }>();
+   * Deno.serve(sessions.loadAndSave((_request, session) => {
+   *   session.put("message", "Hello from a session!");
+   *   return new Response("ok");
+   * }));
+   * ```
+   */
+  loadAndSave<Info = Deno.ServeHandlerInfo>(
+    handler: SessionHandler<T, Info>,
+  ): (request: Request, info?: Info) => Promise<Response> {
+    const cookieName = this.#cookie.name;
+    return async (request: Request, info?: Info): Promise<Response> => {
+      const header = request.headers.get("cookie");
+      const token = header === null ? undefined : readToken(header, cookieName);
+      let session: SessionImpl<T>;
+      try {
+        session = token === undefined
+          ? this.#create()
+          : await this.#load(token);
+      } catch (error) {
+        return finish(await this.#onError(error, request), undefined);
+      }
+      const response = await handler(request, session, info as Info);
+      if (!(response instanceof Response)) {
+        throw new TypeError(
+          `Cannot send the response: the handler returned ${
+            describe(response)
+          }, not a Response`,
+        );
+      }
+      const state = stateOf(session)!;
+      let cookie: string | undefined;
+      if (state.status !== "unmodified" || state.touch) {
+        try {
+          const saved = await this.#save(state);
+          cookie = saved === undefined ? deleteToken(this.#cookie) : writeToken(
+            this.#cookie,
+            saved.token,
+            this.#cookie.persist || state.rememberMe ? saved.expiry : undefined,
+          );
+        } catch (error) {
+          return finish(await this.#onError(error, request), undefined);
+        }
+      }
+      return finish(response, cookie);
+    };
+  }
+
+  /**
+   * Loads the session of a token, for work outside HTTP (a WebSocket, a job,
+   * a test). A token that is malformed, unknown or expired gives a new,
+   * empty session.
+   *
+   * @param token A session token.
+   * @returns The session.
+   * @throws {TypeError} When `token` is not a string.
+   *
+   * @example Reading a session by its token
+   * ```ts
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager<{ userId: number }>();
+   * const session = await sessions.load("");
+   * session.put("userId", 42);
+   * const { token } = await sessions.commit(session);
+   * console.assert((await sessions.load(token)).get("userId") === 42);
+   * ```
+   */
+  async load(token: string): Promise<Session<T>> {
+    if (typeof token !== "string") {
+      throw new TypeError(
+        `Cannot load session: token must be a string, received ${
+          describe(token)
+        }`,
+      );
+    }
+    return isToken(token) ? await this.#load(token) : this.#create();
+  }
+
+  /**
+   * Saves a session, issuing a token when it has none, and deletes what
+   * `destroy()` or `renewToken()` left behind.
+   *
+   * @param session A session from this manager.
+   * @returns The token and when the stored session expires; for a destroyed
+   * session, `""` and the epoch.
+   * @throws {TypeError} When `session` did not come from a `SessionManager`.
+   *
+   * @example Saving a session made outside a request
+   * ```ts
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager({ idleTimeout: 60_000 });
+   * const session = await sessions.load("");
+   * session.put("job", "done");
+   * const { token, expiry } = await sessions.commit(session);
+   * console.assert(token.length === 43 && expiry.getTime() <= Date.now() + 60_000);
+   * ```
+   */
+  async commit(session: Session<T>): Promise<{ token: string; expiry: Date }> {
+    const state = stateOf(session);
+    if (state === undefined) {
+      throw new TypeError(
+        `Cannot commit session: expected a Session from a SessionManager, received ${
+          describe(session)
+        }`,
+      );
+    }
+    return await this.#save(state) ?? { token: "", expiry: new Date(0) };
+  }
+
+  /**
+   * Calls `fn` for every live session of the store, and saves what it
+   * changes when it returns; `destroy()` deletes that session. Sessions that
+   * cannot be decoded are skipped.
+   *
+   * @param fn Called with each session in turn.
+   * @throws {TypeError} When the store cannot list its sessions (it is not
+   * an {@linkcode IterableStore}).
+   *
+   * @example Signing a user out everywhere
+   * ```ts
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager<{ userId: number }>();
+   * for (const userId of [1, 2, 1]) {
+   *   const session = await sessions.load("");
+   *   session.put("userId", userId);
+   *   await sessions.commit(session);
+   * }
+   * await sessions.iterate((session) => {
+   *   if (session.get("userId") === 1) session.destroy();
+   * });
+   * let left = 0;
+   * await sessions.iterate(() => void left++);
+   * console.assert(left === 1);
+   * ```
+   */
+  async iterate(
+    fn: (session: Session<T>) => void | Promise<void>,
+  ): Promise<void> {
+    const store = this.#store as Partial<IterableStore>;
+    if (typeof store.all !== "function") {
+      throw new TypeError(
+        "Cannot iterate sessions: the store has no all() method (it is not an IterableStore)",
+      );
+    }
+    const now = Date.now();
+    for (const [key, bytes] of await store.all()) {
+      const data = this.#decode(bytes);
+      if (data === undefined || data.deadline.getTime() <= now) continue;
+      const session = this.#session(this.#hash ? "" : key, key, data);
+      stateOf(session)!.touch = false;
+      await fn(session);
+      const state = stateOf(session)!;
+      if (state.status !== "unmodified") await this.#save(state);
+    }
+  }
+
+  /** Disposes the store the manager created for itself; a store it was given is left alone. */
+  [Symbol.dispose](): void {
+    this.#ownStore?.[Symbol.dispose]();
+  }
+
+  #create(): SessionImpl<T> {
+    return new SessionImpl({
+      token: "",
+      key: "",
+      deadline: Date.now() + this.#lifetime,
+      values: Object.create(null),
+      status: "unmodified",
+      rememberMe: undefined,
+      touch: false,
+      stale: [],
+      lifetime: this.#lifetime,
+      codec: this.#codec,
+    });
+  }
+
+  #session(token: string, key: string, data: SessionData): SessionImpl<T> {
+    return new SessionImpl({
+      token,
+      key,
+      deadline: data.deadline.getTime(),
+      values: dictionary(data.values),
+      status: "unmodified",
+      rememberMe: data.rememberMe,
+      touch: this.#idleTimeout > 0,
+      stale: [],
+      lifetime: this.#lifetime,
+      codec: this.#codec,
+    });
+  }
+
+  async #load(token: string): Promise<SessionImpl<T>> {
+    const key = this.#hash ? await hashToken(token) : token;
+    const bytes = await this.#store.find(key);
+    if (bytes === undefined) return this.#create();
+    const data = this.#decode(bytes);
+    if (data === undefined || !(data.deadline.getTime() > Date.now())) {
+      return this.#create();
+    }
+    return this.#session(token, key, data);
+  }
+
+  #decode(bytes: Uint8Array): SessionData | undefined {
+    try {
+      const data = this.#codec.decode(bytes);
+      if (
+        !(data.deadline instanceof Date) || typeof data.values !== "object" ||
+        data.values === null
+      ) {
+        throw new TypeError("the codec returned no deadline or values");
+      }
+      return data;
+    } catch (error) {
+      console.warn("Ignoring a stored session that cannot be decoded:", error);
+      return undefined;
+    }
+  }
+
+  /** Saves a session; `undefined` when it is destroyed and nothing is stored. */
+  async #save(
+    state: State,
+  ): Promise<{ token: string; expiry: Date } | undefined> {
+    for (const key of state.stale.splice(0)) await this.#store.delete(key);
+    if (state.status === "destroyed") return undefined;
+    if (state.key === "") {
+      state.token = newToken();
+      state.key = this.#hash ? await hashToken(state.token) : state.token;
+    }
+    const now = Date.now();
+    const expiry = new Date(
+      this.#idleTimeout > 0
+        ? Math.min(state.deadline, now + this.#idleTimeout)
+        : state.deadline,
+    );
+    const data: SessionData = {
+      deadline: new Date(state.deadline),
+      values: state.values,
+    };
+    if (state.rememberMe !== undefined) data.rememberMe = state.rememberMe;
+    await this.#store.commit(state.key, this.#codec.encode(data), expiry);
+    return { token: state.token, expiry };
+  }
+}
