@@ -22,6 +22,7 @@ export interface SessionData {
  *
  * @example A codec that stores JSON as text
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Codec, SessionData } from "@sessions/memstore";
  *
  * const textCodec: Codec = {
@@ -33,7 +34,7 @@ export interface SessionData {
  *   },
  * };
  * const bytes = textCodec.encode({ deadline: new Date(0), values: { a: 1 } });
- * console.assert(textCodec.decode(bytes).values.a === 1);
+ * assert.equal(textCodec.decode(bytes).values.a, 1);
  * ```
  */
 export interface Codec {
@@ -120,11 +121,13 @@ function malformed(reason: string): SyntaxError {
  *
  * @example Encoding and decoding a session
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonCodec } from "@sessions/memstore";
  *
  * const bytes = jsonCodec.encode({ deadline: new Date(0), values: { userId: 42 } });
  * const { deadline, values } = jsonCodec.decode(bytes);
- * console.assert(deadline.getTime() === 0 && values.userId === 42);
+ * assert.equal(deadline.getTime(), 0);
+ * assert.equal(values.userId, 42);
  * ```
  */
 export const jsonCodec: Codec = {

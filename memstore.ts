@@ -71,6 +71,7 @@ function tokenError(action: string, token: unknown): TypeError {
  *
  * @example Storing and finding a session
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemStore } from "@sessions/memstore";
  *
  * using store = new MemStore();
@@ -78,9 +79,9 @@ function tokenError(action: string, token: unknown): TypeError {
  * await store.commit("token", data, new Date(Date.now() + 60_000));
  *
  * const found = await store.find("token");
- * console.assert(new TextDecoder().decode(found) === "hello");
+ * assert.equal(new TextDecoder().decode(found), "hello");
  * await store.delete("token");
- * console.assert(await store.find("token") === undefined);
+ * assert.equal(await store.find("token"), undefined);
  * ```
  */
 export class MemStore implements IterableStore, Disposable {
@@ -150,10 +151,11 @@ export class MemStore implements IterableStore, Disposable {
    *
    * @example Finding a session that does not exist
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MemStore } from "@sessions/memstore";
    *
    * using store = new MemStore();
-   * console.assert(await store.find("no-such-token") === undefined);
+   * assert.equal(await store.find("no-such-token"), undefined);
    * ```
    */
   find(token: string): Promise<Uint8Array | undefined> {
@@ -181,13 +183,14 @@ export class MemStore implements IterableStore, Disposable {
    *
    * @example Replacing a session's bytes
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MemStore } from "@sessions/memstore";
    *
    * using store = new MemStore();
    * const inAMinute = new Date(Date.now() + 60_000);
    * await store.commit("token", new Uint8Array([1]), inAMinute);
    * await store.commit("token", new Uint8Array([2]), inAMinute);
-   * console.assert((await store.find("token"))?.[0] === 2);
+   * assert.equal((await store.find("token"))?.[0], 2);
    * ```
    */
   commit(token: string, data: Uint8Array, expiry: Date): Promise<void> {
@@ -241,13 +244,14 @@ export class MemStore implements IterableStore, Disposable {
    *
    * @example Deleting a session
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MemStore } from "@sessions/memstore";
    *
    * using store = new MemStore();
    * await store.commit("token", new Uint8Array([1]), new Date(Date.now() + 60_000));
    * await store.delete("token");
    * await store.delete("token"); // no error
-   * console.assert(store.size === 0);
+   * assert.equal(store.size, 0);
    * ```
    */
   delete(token: string): Promise<void> {
@@ -267,6 +271,7 @@ export class MemStore implements IterableStore, Disposable {
    *
    * @example Listing sessions
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MemStore } from "@sessions/memstore";
    *
    * using store = new MemStore();
@@ -274,7 +279,7 @@ export class MemStore implements IterableStore, Disposable {
    * await store.commit("a", new Uint8Array([1]), inAMinute);
    * await store.commit("b", new Uint8Array([2]), inAMinute);
    * const all = await store.all();
-   * console.assert([...all.keys()].join() === "a,b");
+   * assert.equal([...all.keys()].join(), "a,b");
    * ```
    */
   all(): Promise<Map<string, Uint8Array>> {

@@ -6,6 +6,7 @@
  *
  * @example Sessions in Deno.serve
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemStore, SessionManager } from "@sessions/memstore";
  *
  * using sessions = new SessionManager<{ message: string }>({
@@ -17,7 +18,7 @@
  * });
  * // Deno.serve(handler);
  * const response = await handler(new Request("http://localhost/"));
- * console.assert(response.headers.get("set-cookie")?.startsWith("session="));
+ * assert.ok(response.headers.get("set-cookie")?.startsWith("session="));
  * ```
  *
  * @module

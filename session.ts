@@ -29,6 +29,7 @@ export type SessionStatus = "unmodified" | "modified" | "destroyed";
  *
  * @example Counting visits
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SessionManager } from "@sessions/memstore";
  *
  * using sessions = new SessionManager<{ visits: number }>();
@@ -38,7 +39,7 @@ export type SessionStatus = "unmodified" | "modified" | "destroyed";
  *   return new Response(`visit ${visits}`);
  * });
  * const response = await handler(new Request("http://localhost/"));
- * console.assert(await response.text() === "visit 1");
+ * assert.equal(await response.text(), "visit 1");
  * ```
  */
 export interface Session<T extends object = Record<string, unknown>> {
@@ -422,6 +423,7 @@ function finish(response: Response, cookie: string | undefined): Response {
  *
  * @example The seed example: put and get a message
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemStore, SessionManager } from "@sessions/memstore";
  *
  * using sessions = new SessionManager<{ message: string }>({ store: new MemStore({ cleanupInterval: 0 }) });
@@ -436,7 +438,7 @@ function finish(response: Response, cookie: string | undefined): Response {
  * const put = await handler(new Request("http://localhost/put"));
  * const cookie = put.headers.get("set-cookie")!.split(";")[0]!;
  * const get = await handler(new Request("http://localhost/get", { headers: { cookie } }));
- * console.assert(await get.text() === "Hello from a session!");
+ * assert.equal(await get.text(), "Hello from a session!");
  * ```
  */
 export class SessionManager<T extends object = Record<string, unknown>>
@@ -621,13 +623,14 @@ export class SessionManager<T extends object = Record<string, unknown>>
    *
    * @example Reading a session by its token
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SessionManager } from "@sessions/memstore";
    *
    * using sessions = new SessionManager<{ userId: number }>();
    * const session = await sessions.load("");
    * session.put("userId", 42);
    * const { token } = await sessions.commit(session);
-   * console.assert((await sessions.load(token)).get("userId") === 42);
+   * assert.equal((await sessions.load(token)).get("userId"), 42);
    * ```
    */
   async load(token: string): Promise<Session<T>> {
@@ -652,13 +655,15 @@ export class SessionManager<T extends object = Record<string, unknown>>
    *
    * @example Saving a session made outside a request
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SessionManager } from "@sessions/memstore";
    *
    * using sessions = new SessionManager({ idleTimeout: 60_000 });
    * const session = await sessions.load("");
    * session.put("job", "done");
    * const { token, expiry } = await sessions.commit(session);
-   * console.assert(token.length === 43 && expiry.getTime() <= Date.now() + 60_000);
+   * assert.equal(token.length, 43);
+   * assert.ok(expiry.getTime() <= Date.now() + 60_000);
    * ```
    */
   async commit(session: Session<T>): Promise<{ token: string; expiry: Date }> {
@@ -684,6 +689,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
    *
    * @example Signing a user out everywhere
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SessionManager } from "@sessions/memstore";
    *
    * using sessions = new SessionManager<{ userId: number }>();
@@ -697,7 +703,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * });
    * let left = 0;
    * await sessions.iterate(() => void left++);
-   * console.assert(left === 1);
+   * assert.equal(left, 1);
    * ```
    */
   async iterate(

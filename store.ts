@@ -15,6 +15,7 @@
  *
  * @example A store that keeps sessions in a `Map`
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Store } from "@sessions/memstore";
  *
  * class MapStore implements Store {
@@ -38,7 +39,7 @@
  *
  * const store: Store = new MapStore();
  * await store.commit("token", new Uint8Array([1]), new Date(Date.now() + 60_000));
- * console.assert((await store.find("token"))?.[0] === 1);
+ * assert.equal((await store.find("token"))?.[0], 1);
  * ```
  */
 export interface Store {
@@ -71,6 +72,7 @@ export interface Store {
  *
  * @example Listing every live session
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { IterableStore } from "@sessions/memstore";
  * import { MemStore } from "@sessions/memstore";
  *
@@ -78,7 +80,7 @@ export interface Store {
  * const store: IterableStore = memStore;
  * await store.commit("a", new Uint8Array([1]), new Date(Date.now() + 60_000));
  * const sessions = await store.all();
- * console.assert(sessions.size === 1);
+ * assert.equal(sessions.size, 1);
  * ```
  */
 export interface IterableStore extends Store {
