@@ -64,33 +64,64 @@ interface Ops {
   delete: number;
 }
 
+type Loops = {
+  find(store: BenchStore, list: string[], idx: Uint32Array): Promise<number>;
+  commit(
+    store: BenchStore,
+    list: string[],
+    idx: Uint32Array,
+    data: Uint8Array,
+    expiry: Date[],
+  ): Promise<void>;
+  delete(store: BenchStore, list: string[]): Promise<void>;
+};
+
+// The timed loops, compiled anew for each store: V8 keeps type feedback per
+// compiled function, so each store's call sites stay monomorphic, as in an
+// application that uses one store. Shared loops would be megamorphic after
+// the first store and make the figures depend on the order of measurement.
+const LOOPS = `return {
+  async find(store, list, idx) {
+    let found = 0;
+    for (let i = 0; i < idx.length; i++) {
+      if ((await store.find(list[idx[i]])) !== undefined) found++;
+    }
+    return found;
+  },
+  async commit(store, list, idx, data, expiry) {
+    for (let i = 0; i < idx.length; i++) {
+      await store.commit(list[idx[i]], data, expiry[idx[i]]);
+    }
+  },
+  async delete(store, list) {
+    for (let i = 0; i < list.length; i++) await store.delete(list[i]);
+  },
+};`;
+const compileLoops = (): Loops => new Function(LOOPS)() as Loops;
+
 /** One round of find, commit and delete on a store holding `list`. */
 async function round(
   store: BenchStore,
+  loops: Loops,
   list: string[],
   expiry: Date[],
 ): Promise<Ops> {
   const idx = order(list.length, opsPerRound);
   const data = payload();
   let t = performance.now();
-  let found = 0;
-  for (let i = 0; i < idx.length; i++) {
-    if ((await store.find(list[idx[i]!]!)) !== undefined) found++;
-  }
+  const found = await loops.find(store, list, idx);
   const find = idx.length / (performance.now() - t) * 1000;
   if (found !== idx.length) {
     throw new Error(`find missed ${idx.length - found}`);
   }
 
   t = performance.now();
-  for (let i = 0; i < idx.length; i++) {
-    await store.commit(list[idx[i]!]!, data, expiry[idx[i]!]!);
-  }
+  await loops.commit(store, list, idx, data, expiry);
   const commit = idx.length / (performance.now() - t) * 1000;
 
   const victims = list.slice(0, Math.min(list.length, opsPerRound));
   t = performance.now();
-  for (const token of victims) await store.delete(token);
+  await loops.delete(store, victims);
   const del = victims.length / (performance.now() - t) * 1000;
   await fill(store, victims, expiry.slice(0, victims.length));
   return { find, commit, delete: del };
@@ -121,15 +152,16 @@ interface SizeResult {
 async function opsAt(size: number): Promise<SizeResult> {
   const list = tokens(size);
   const expiry = expiries(size);
-  const open = new Map<string, BenchStore>();
+  const open = new Map<string, [BenchStore, Loops]>();
   for (const [name, make] of Object.entries(stores)) {
     const store = make();
     await fill(store, list, expiry);
-    open.set(name, store);
+    open.set(name, [store, compileLoops()]);
   }
-  // A discarded round first, so every store meets the same (megamorphic)
-  // call sites; then the order rotates each round.
-  for (const store of open.values()) await round(store, list, expiry);
+  // A discarded round first to warm up; then the order rotates each round.
+  for (const [store, loops] of open.values()) {
+    await round(store, loops, list, expiry);
+  }
   const entries = [...open];
   const bestOps = new Map<string, Ops>();
   const ratios: Ops[] = [];
@@ -137,12 +169,12 @@ async function opsAt(size: number): Promise<SizeResult> {
     const shift = r % entries.length;
     const thisRound = new Map<string, Ops>();
     for (
-      const [name, store] of [
+      const [name, [store, loops]] of [
         ...entries.slice(shift),
         ...entries.slice(0, shift),
       ]
     ) {
-      const ops = await round(store, list, expiry);
+      const ops = await round(store, loops, list, expiry);
       thisRound.set(name, ops);
       const before = bestOps.get(name);
       bestOps.set(name, before === undefined ? ops : best(before, ops));
@@ -155,7 +187,7 @@ async function opsAt(size: number): Promise<SizeResult> {
       delete: ours.delete / base.delete,
     });
   }
-  for (const store of open.values()) store.close();
+  for (const [store] of open.values()) store.close();
   return {
     best: bestOps,
     ratio: {
