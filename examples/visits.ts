@@ -1,0 +1,110 @@
+// A visit counter with sign-in, for a browser: sessions as a user sees them.
+//
+//   deno run --allow-net --allow-env examples/visits.ts   (PORT, default 4000)
+//
+// GET /          counts this browser's visits; a sign-in or sign-out form
+// POST /login    signs in as `user` (1-32 letters, digits, - or _)
+// POST /logout   signs out: the session is destroyed
+
+import { SessionManager } from "../mod.ts";
+
+type Values = { visits: number; user: string };
+
+const USER = /^[A-Za-z0-9_-]{1,32}$/;
+
+const style = `
+  :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
+  body { max-width: 32rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.5; }
+  h1 { font-size: 1.6rem; margin-bottom: 0.25rem; }
+  .count { font-size: 4rem; font-weight: 700; margin: 1rem 0; }
+  .muted { color: #777; }
+  form { display: flex; gap: 0.5rem; margin-top: 1.5rem; }
+  input { flex: 1; padding: 0.5rem 0.75rem; font-size: 1rem; border: 1px solid #999; border-radius: 6px; }
+  button { padding: 0.5rem 1rem; font-size: 1rem; border: 0; border-radius: 6px;
+           background: #2457c5; color: white; cursor: pointer; }
+  .error { border-left: 4px solid #c52424; padding: 0.5rem 1rem; background: #c524241a; }
+`;
+
+/** Escapes text for HTML. */
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title: string, body: string, status = 200): Response {
+  return new Response(
+    `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)}</title>
+<style>${style}</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`,
+    { status, headers: { "content-type": "text/html; charset=utf-8" } },
+  );
+}
+
+const sessions = new SessionManager<Values>();
+
+/** The app's handler: `/`, `/login` and `/logout`. */
+export const handler: (request: Request) => Promise<Response> = sessions
+  .loadAndSave(async (request, session) => {
+    const { pathname } = new URL(request.url);
+    const home = new URL("/", request.url);
+
+    if (pathname === "/" && request.method === "GET") {
+      const visits = (session.get("visits") ?? 0) + 1;
+      session.put("visits", visits);
+      const user = session.get("user");
+      const greeting = user === undefined
+        ? `<p class="muted">You are not signed in.</p>
+<form id="login" method="post" action="/login">
+  <input name="user" placeholder="Your name" autocomplete="username" required maxlength="32">
+  <button>Sign in</button>
+</form>`
+        : `<p>Signed in as <strong id="user">${escape(user)}</strong>.</p>
+<form id="logout" method="post" action="/logout">
+  <button>Sign out</button>
+</form>`;
+      return page(
+        "Visits",
+        `<h1>Visits</h1>
+<p class="muted">Visits from this browser in this session:</p>
+<p class="count" id="visits">${visits}</p>
+${greeting}`,
+      );
+    }
+
+    if (pathname === "/login" && request.method === "POST") {
+      const form = await request.formData().catch(() => undefined);
+      const user = form?.get("user");
+      if (typeof user !== "string" || !USER.test(user)) {
+        return page(
+          "Cannot sign in",
+          `<h1>Cannot sign in</h1>
+<p class="error" id="error">A name is 1 to 32 letters, digits, - or _.</p>
+<p><a href="/">Back</a></p>`,
+          400,
+        );
+      }
+      session.renewToken(); // a new token whenever privileges change
+      session.put("user", user);
+      return Response.redirect(home, 303);
+    }
+
+    if (pathname === "/logout" && request.method === "POST") {
+      session.destroy();
+      return Response.redirect(home, 303);
+    }
+
+    return page("Not found", "<h1>Not found</h1>", 404);
+  });
+
+if (import.meta.main) {
+  Deno.serve({ port: Number(Deno.env.get("PORT") ?? 4000) }, handler);
+}
