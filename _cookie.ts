@@ -133,23 +133,44 @@ function setCookie(cookie: SessionCookie, value: string): SetCookie {
 }
 
 /**
- * A `Set-Cookie` value for a session token. With `expiry`, the cookie is
- * persistent (`Expires` and `Max-Age`, rounded up to the second); without,
- * it lasts until the browser closes.
+ * A `Set-Cookie` value for a session token. With `expiry` (ms since the
+ * epoch), the cookie is persistent (`Expires` and `Max-Age`, rounded up to
+ * the second); without, it lasts until the browser closes.
  */
 export function writeToken(
   cookie: SessionCookie,
   token: string,
-  expiry: Date | undefined,
+  expiry: number | undefined,
 ): string {
+  let expires = -1;
+  let maxAge = -1;
+  if (expiry !== undefined) {
+    expires = Math.ceil(expiry / 1000) * 1000;
+    maxAge = Math.max(0, Math.ceil((expiry - Date.now()) / 1000));
+  }
+  // A session saved again within the same second gets the same cookie.
+  const last = lastWritten.get(cookie);
+  if (
+    last !== undefined && last.token === token && last.expires === expires &&
+    last.maxAge === maxAge
+  ) {
+    return last.value;
+  }
   const out = setCookie(cookie, token);
   if (expiry !== undefined) {
-    const ms = expiry.getTime();
-    out.expires = new Date(Math.ceil(ms / 1000) * 1000);
-    out.maxAge = Math.max(0, Math.ceil((ms - Date.now()) / 1000));
+    out.expires = new Date(expires);
+    out.maxAge = maxAge;
   }
-  return stringifySetCookie(out);
+  const value = stringifySetCookie(out);
+  lastWritten.set(cookie, { token, expires, maxAge, value });
+  return value;
 }
+
+/** The last Set-Cookie value written for each cookie configuration. */
+const lastWritten = new WeakMap<
+  SessionCookie,
+  { token: string; expires: number; maxAge: number; value: string }
+>();
 
 /** A `Set-Cookie` value that makes the browser delete the session cookie. */
 export function deleteToken(cookie: SessionCookie): string {

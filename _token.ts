@@ -14,7 +14,7 @@ export function newToken(): string {
 
 /** Whether `value` has the shape of a token; anything else is never looked up. */
 export function isToken(value: string): boolean {
-  return TOKEN.test(value);
+  return value.length === 43 && TOKEN.test(value);
 }
 
 /** base64url(SHA-256(token)): the store key when tokens are hashed. */

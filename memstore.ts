@@ -6,6 +6,7 @@
  */
 
 import { describe } from "./_describe.ts";
+import { fastPaths } from "./_fast_path.ts";
 import { type HeapItem, MinHeap } from "./_heap.ts";
 import { setUnrefInterval, setUnrefTimeout } from "./_timers.ts";
 import type { IterableStore } from "./store.ts";
@@ -134,6 +135,15 @@ export class MemStore implements IterableStore, Disposable {
         if (this.#resume === undefined) this.#sweep();
       }, interval);
     }
+    fastPaths.set(this, {
+      peek: (token) => {
+        const entry = this.#sessions.get(token);
+        return entry === undefined || entry.expiry <= Date.now()
+          ? undefined
+          : entry.data;
+      },
+      adopt: (token, data, expiry) => this.#store(token, data, expiry),
+    });
   }
 
   /** Sessions held in memory, including expired ones not yet swept. */
@@ -219,21 +229,25 @@ export class MemStore implements IterableStore, Disposable {
         }`,
       );
     }
+    this.#store(token, new Uint8Array(data), time);
+  }
+
+  /** Stores `data` as it is (the caller's copy) until `expiry`. */
+  #store(token: string, data: Uint8Array, expiry: number): void {
     const entry = this.#sessions.get(token);
-    if (time <= Date.now()) {
+    if (expiry <= Date.now()) {
       if (entry !== undefined) this.#remove(entry);
       return;
     }
-    const copy = new Uint8Array(data);
     if (entry === undefined) {
-      const created = new Entry(token, copy, time);
+      const created = new Entry(token, data, expiry);
       this.#sessions.set(token, created);
       this.#expiries.push(created);
       return;
     }
-    entry.data = copy;
-    entry.expiry = time;
-    if (time < entry.key) this.#expiries.rekey(entry, time);
+    entry.data = data;
+    entry.expiry = expiry;
+    if (expiry < entry.key) this.#expiries.rekey(entry, expiry);
   }
 
   /**

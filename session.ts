@@ -15,6 +15,7 @@ import {
   writeToken,
 } from "./_cookie.ts";
 import { describe } from "./_describe.ts";
+import { type FastPath, fastPaths } from "./_fast_path.ts";
 import { hashToken, isToken, newToken } from "./_token.ts";
 import { type Codec, jsonCodec, type SessionData } from "./codec.ts";
 import { MemStore } from "./memstore.ts";
@@ -187,7 +188,9 @@ interface State {
   /** Where the session is stored; "" when it is not (yet) stored. */
   key: string;
   deadline: number;
-  values: Record<string, unknown>;
+  values: Map<string, unknown>;
+  /** `values` is shared with the decoded-session cache: copy before writing. */
+  shared: boolean;
   status: SessionStatus;
   rememberMe: boolean | undefined;
   /** Saved on every request (idle timeout), even when unmodified. */
@@ -198,12 +201,28 @@ interface State {
   codec: Codec;
 }
 
+/** What saving a session gives: its token and store expiry (ms). */
+interface Saved {
+  token: string;
+  expiry: number;
+}
+
 let stateOf: (session: unknown) => State | undefined;
 
-function dictionary(values: Record<string, unknown>): Record<string, unknown> {
-  return Object.getPrototypeOf(values) === null
-    ? values
-    : Object.assign(Object.create(null), values);
+/** A decoded session, as the decoded-session cache keeps it. */
+interface Decoded {
+  deadline: number;
+  /** Values that no one modifies. */
+  values: Map<string, unknown>;
+  rememberMe: boolean | undefined;
+}
+
+/** Whether every value is a primitive, so sharing the values is safe. */
+function flat(values: Map<string, unknown>): boolean {
+  for (const value of values.values()) {
+    if (typeof value === "object" && value !== null) return false;
+  }
+  return true;
 }
 
 class SessionImpl<T extends object> implements Session<T> {
@@ -233,7 +252,7 @@ class SessionImpl<T extends object> implements Session<T> {
   }
 
   get<K extends keyof T & string>(key: K): T[K] | undefined {
-    return this.#state.values[key] as T[K] | undefined;
+    return this.#state.values.get(key) as T[K] | undefined;
   }
 
   put<K extends keyof T & string>(key: K, value: T[K]): void {
@@ -257,7 +276,7 @@ class SessionImpl<T extends object> implements Session<T> {
         { cause: error },
       );
     }
-    state.values[key] = value;
+    this.#writable().set(key, value);
     state.status = "modified";
   }
 
@@ -268,34 +287,34 @@ class SessionImpl<T extends object> implements Session<T> {
   }
 
   remove(key: keyof T & string): void {
-    const values = this.#state.values;
-    if (key in values) {
-      delete values[key];
+    if (this.#state.values.has(key)) {
+      this.#writable().delete(key);
       this.#state.status = "modified";
     }
   }
 
   has(key: keyof T & string): boolean {
-    return key in this.#state.values;
+    return this.#state.values.has(key);
   }
 
   keys(): (keyof T & string)[] {
-    return Object.keys(this.#state.values).sort() as (keyof T & string)[];
+    return [...this.#state.values.keys()].sort() as (keyof T & string)[];
   }
 
   clear(): void {
     const state = this.#state;
-    for (const _ in state.values) {
-      state.values = Object.create(null);
+    if (state.values.size > 0) {
+      state.values = new Map();
+      state.shared = false;
       state.status = "modified";
-      return;
     }
   }
 
   destroy(): void {
     const state = this.#state;
     this.#forgetKey();
-    state.values = Object.create(null);
+    state.values = new Map();
+    state.shared = false;
     state.rememberMe = undefined;
     state.touch = false;
     state.status = "destroyed";
@@ -329,6 +348,16 @@ class SessionImpl<T extends object> implements Session<T> {
     }
     this.#state.deadline = time;
     this.#state.status = "modified";
+  }
+
+  /** The values, copied first when they are shared with the cache. */
+  #writable(): Map<string, unknown> {
+    const state = this.#state;
+    if (state.shared) {
+      state.values = new Map(state.values);
+      state.shared = false;
+    }
+    return state.values;
   }
 
   /** Queues the stored session for deletion; the next save issues a new token. */
@@ -451,6 +480,10 @@ export class SessionManager<T extends object = Record<string, unknown>>
   #hash: boolean;
   #codec: Codec;
   #onError: (error: unknown, request: Request) => Response | Promise<Response>;
+  /** Set for a plain MemStore with jsonCodec: bytes read and stored uncopied. */
+  #fast: FastPath | undefined;
+  /** Decoded sessions by their stored bytes, for the fast path. */
+  #decoded = new WeakMap<Uint8Array, Decoded>();
 
   /**
    * Creates a session manager.
@@ -539,6 +572,15 @@ export class SessionManager<T extends object = Record<string, unknown>>
         }`,
       );
     }
+    // A MemStore whose find and commit are its own, with our own codec:
+    // read and store bytes without copying them, and keep them decoded.
+    const own = this.#store as MemStore;
+    if (
+      codec === jsonCodec && own.find === MemStore.prototype.find &&
+      own.commit === MemStore.prototype.commit
+    ) {
+      this.#fast = fastPaths.get(own);
+    }
   }
 
   /** The store sessions are kept in. */
@@ -578,11 +620,10 @@ export class SessionManager<T extends object = Record<string, unknown>>
     return async (request: Request, info?: Info): Promise<Response> => {
       const header = request.headers.get("cookie");
       const token = header === null ? undefined : readToken(header, cookieName);
-      let session: SessionImpl<T>;
+      let session: SessionImpl<T> | Promise<SessionImpl<T>>;
       try {
-        session = token === undefined
-          ? this.#create()
-          : await this.#load(token);
+        session = token === undefined ? this.#create() : this.#load(token);
+        if (session instanceof Promise) session = await session;
       } catch (error) {
         return finish(await this.#onError(error, request), undefined);
       }
@@ -598,7 +639,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
       let cookie: string | undefined;
       if (state.status !== "unmodified" || state.touch) {
         try {
-          const saved = await this.#save(state);
+          let saved = this.#save(state);
+          if (saved instanceof Promise) saved = await saved;
           cookie = saved === undefined ? deleteToken(this.#cookie) : writeToken(
             this.#cookie,
             saved.token,
@@ -675,7 +717,10 @@ export class SessionManager<T extends object = Record<string, unknown>>
         }`,
       );
     }
-    return await this.#save(state) ?? { token: "", expiry: new Date(0) };
+    const saved = await this.#save(state);
+    return saved === undefined
+      ? { token: "", expiry: new Date(0) }
+      : { token: saved.token, expiry: new Date(saved.expiry) };
   }
 
   /**
@@ -718,8 +763,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
     const now = Date.now();
     for (const [key, bytes] of await store.all()) {
       const data = this.#decode(bytes);
-      if (data === undefined || data.deadline.getTime() <= now) continue;
-      const session = this.#session(this.#hash ? "" : key, key, data);
+      if (data === undefined || data.deadline <= now) continue;
+      const session = this.#session(this.#hash ? "" : key, key, data, false);
       stateOf(session)!.touch = false;
       await fn(session);
       const state = stateOf(session)!;
@@ -737,7 +782,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
       token: "",
       key: "",
       deadline: Date.now() + this.#lifetime,
-      values: Object.create(null),
+      values: new Map(),
+      shared: false,
       status: "unmodified",
       rememberMe: undefined,
       touch: false,
@@ -747,12 +793,18 @@ export class SessionManager<T extends object = Record<string, unknown>>
     });
   }
 
-  #session(token: string, key: string, data: SessionData): SessionImpl<T> {
+  #session(
+    token: string,
+    key: string,
+    data: Decoded,
+    shared: boolean,
+  ): SessionImpl<T> {
     return new SessionImpl({
       token,
       key,
-      deadline: data.deadline.getTime(),
-      values: dictionary(data.values),
+      deadline: data.deadline,
+      values: data.values,
+      shared,
       status: "unmodified",
       rememberMe: data.rememberMe,
       touch: this.#idleTimeout > 0,
@@ -762,18 +814,53 @@ export class SessionManager<T extends object = Record<string, unknown>>
     });
   }
 
-  async #load(token: string): Promise<SessionImpl<T>> {
-    const key = this.#hash ? await hashToken(token) : token;
-    const bytes = await this.#store.find(key);
-    if (bytes === undefined) return this.#create();
-    const data = this.#decode(bytes);
-    if (data === undefined || !(data.deadline.getTime() > Date.now())) {
-      return this.#create();
+  /**
+   * The session of a well-formed token, or a new one. Synchronous for a
+   * plain MemStore without hashing: no promise on the hot path.
+   */
+  #load(token: string): SessionImpl<T> | Promise<SessionImpl<T>> {
+    if (this.#hash) {
+      return hashToken(token).then((key) => this.#loadKey(token, key));
     }
-    return this.#session(token, key, data);
+    return this.#loadKey(token, token);
   }
 
-  #decode(bytes: Uint8Array): SessionData | undefined {
+  #loadKey(
+    token: string,
+    key: string,
+  ): SessionImpl<T> | Promise<SessionImpl<T>> {
+    const fast = this.#fast;
+    if (fast === undefined) {
+      return this.#store.find(key).then((bytes) =>
+        bytes === undefined
+          ? this.#create()
+          : this.#live(token, key, this.#decode(bytes), false)
+      );
+    }
+    const bytes = fast.peek(key);
+    if (bytes === undefined) return this.#create();
+    let data = this.#decoded.get(bytes);
+    if (data !== undefined) return this.#live(token, key, data, true);
+    data = this.#decode(bytes);
+    const shared = data !== undefined && flat(data.values);
+    if (shared) this.#decoded.set(bytes, data!);
+    return this.#live(token, key, data, shared);
+  }
+
+  /** A session from stored data, unless the data is missing or past its deadline. */
+  #live(
+    token: string,
+    key: string,
+    data: Decoded | undefined,
+    shared: boolean,
+  ): SessionImpl<T> {
+    return data === undefined || !(data.deadline > Date.now())
+      ? this.#create()
+      : this.#session(token, key, data, shared);
+  }
+
+  /** Decodes stored bytes; `undefined` (and a warning) when they are not a session. */
+  #decode(bytes: Uint8Array): Decoded | undefined {
     try {
       const data = this.#codec.decode(bytes);
       if (
@@ -782,35 +869,74 @@ export class SessionManager<T extends object = Record<string, unknown>>
       ) {
         throw new TypeError("the codec returned no deadline or values");
       }
-      return data;
+      return {
+        deadline: data.deadline.getTime(),
+        values: new Map(Object.entries(data.values)),
+        rememberMe: data.rememberMe,
+      };
     } catch (error) {
       console.warn("Ignoring a stored session that cannot be decoded:", error);
       return undefined;
     }
   }
 
-  /** Saves a session; `undefined` when it is destroyed and nothing is stored. */
-  async #save(
-    state: State,
-  ): Promise<{ token: string; expiry: Date } | undefined> {
-    for (const key of state.stale.splice(0)) await this.#store.delete(key);
+  /**
+   * Saves a session: its token and store expiry, or `undefined` for a
+   * destroyed one. Synchronous for a plain MemStore when nothing has to be
+   * deleted or hashed.
+   */
+  #save(state: State): Saved | undefined | Promise<Saved | undefined> {
+    if (state.stale.length > 0) {
+      return this.#deleteStale(state).then(() => this.#save(state));
+    }
     if (state.status === "destroyed") return undefined;
     if (state.key === "") {
       state.token = newToken();
-      state.key = this.#hash ? await hashToken(state.token) : state.token;
+      if (this.#hash) {
+        return hashToken(state.token).then((key) => {
+          state.key = key;
+          return this.#write(state);
+        });
+      }
+      state.key = state.token;
     }
-    const now = Date.now();
-    const expiry = new Date(
-      this.#idleTimeout > 0
-        ? Math.min(state.deadline, now + this.#idleTimeout)
-        : state.deadline,
-    );
+    return this.#write(state);
+  }
+
+  async #deleteStale(state: State): Promise<void> {
+    const stale = state.stale;
+    state.stale = [];
+    for (const key of stale) await this.#store.delete(key);
+  }
+
+  /** Encodes a session and stores it under its key. */
+  #write(state: State): Saved | Promise<Saved> {
+    const expiry = this.#idleTimeout > 0
+      ? Math.min(state.deadline, Date.now() + this.#idleTimeout)
+      : state.deadline;
     const data: SessionData = {
       deadline: new Date(state.deadline),
-      values: state.values,
+      values: Object.fromEntries(state.values),
     };
     if (state.rememberMe !== undefined) data.rememberMe = state.rememberMe;
-    await this.#store.commit(state.key, this.#codec.encode(data), expiry);
-    return { token: state.token, expiry };
+    const bytes = this.#codec.encode(data);
+    const saved: Saved = { token: state.token, expiry };
+    const fast = this.#fast;
+    if (fast === undefined) {
+      return this.#store.commit(state.key, bytes, new Date(expiry)).then(() =>
+        saved
+      );
+    }
+    fast.adopt(state.key, bytes, expiry);
+    if (flat(state.values)) {
+      // The next request reads these values without decoding them.
+      state.shared = true;
+      this.#decoded.set(bytes, {
+        deadline: state.deadline,
+        values: state.values,
+        rememberMe: state.rememberMe,
+      });
+    }
+    return saved;
   }
 }

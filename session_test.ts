@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseSetCookie } from "cookie";
+import fc from "fast-check";
 import { fakeTime } from "./_fake_time.ts";
 import { jsonCodec } from "./codec.ts";
 import { MemStore } from "./memstore.ts";
@@ -1053,3 +1054,192 @@ Deno.test("SessionManager passes SCS's manager cases", async (t) => {
 
 // The interface is what `iterate` needs; MemStore is one.
 const _iterable: IterableStore = new MemStore({ cleanupInterval: 0 });
+
+Deno.test("SessionManager over a plain MemStore reads without decoding, and shares nothing", async (t) => {
+  type Shape = { n: number; list: number[] };
+  using store = new MemStore({ cleanupInterval: 0 });
+  using sessions = new SessionManager<{ name: string; shape: Shape }>({
+    store,
+  });
+  const handler = sessions.loadAndSave((request, session) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/put") {
+      session.put("name", "ada");
+      session.put("shape", { n: 1, list: [1] });
+    }
+    if (path === "/mutate") {
+      // Changes a value in place, without put(): nothing is saved.
+      const shape = session.get("shape")!;
+      shape.n = 99;
+      shape.list.push(2);
+    }
+    if (path === "/rename") session.put("name", "grace");
+    return new Response(
+      JSON.stringify([session.get("name"), session.get("shape")]),
+    );
+  });
+  const browser = client(handler);
+  await browser.get("/put");
+
+  await t.step("a value changed in place is not saved", async () => {
+    assert.equal(
+      await (await browser.get("/mutate")).text(),
+      '["ada",{"n":99,"list":[1,2]}]',
+    );
+    assert.equal(
+      await (await browser.get("/get")).text(),
+      '["ada",{"n":1,"list":[1]}]',
+    );
+  });
+  await t.step(
+    "overlapping requests do not see each other's unsaved values",
+    async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const seen: unknown[] = [];
+      using flatStore = new MemStore({ cleanupInterval: 0 });
+      using flat = new SessionManager<{ name: string }>({ store: flatStore });
+      const slow = flat.loadAndSave(async (_request, session) => {
+        await gate;
+        seen.push(session.get("name"));
+        return new Response(null);
+      });
+      const fast = flat.loadAndSave((request, session) => {
+        if (request.url.endsWith("/put")) session.put("name", "ada");
+        else session.put("name", "changed");
+        return new Response(null);
+      });
+      const first = client(fast);
+      await first.get("/put");
+      const cookie = first.cookie!;
+      const waiting = slow(new Request(url("/"), { headers: { cookie } }));
+      await fast(new Request(url("/change"), { headers: { cookie } }));
+      release();
+      await waiting;
+      assert.deepEqual(
+        seen,
+        ["ada"],
+        "the slow request kept the values it loaded",
+      );
+    },
+  );
+});
+
+Deno.test("SessionManager gives the same answers over a plain MemStore and a subclassed one", async () => {
+  type Op =
+    | {
+      op: "put";
+      key: "a" | "b";
+      value: string | number | boolean | null | { n: number };
+    }
+    | { op: "touch"; key: "a" | "b" }
+    | { op: "remove" | "pop"; key: "a" | "b" }
+    | { op: "clear" | "destroy" | "renew" | "remember" | "get" }
+    | { op: "tick"; ms: number };
+  const key = fc.constantFrom("a" as const, "b" as const);
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({
+      op: fc.constant("put" as const),
+      key,
+      value: fc.oneof(
+        fc.string(),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.record({ n: fc.integer() }),
+      ),
+    }),
+    fc.record({ op: fc.constantFrom("touch" as const), key }),
+    fc.record({ op: fc.constantFrom("remove" as const, "pop" as const), key }),
+    fc.record({
+      op: fc.constantFrom(
+        "clear" as const,
+        "destroy" as const,
+        "renew" as const,
+        "remember" as const,
+        "get" as const,
+      ),
+    }),
+    fc.record({
+      op: fc.constant("tick" as const),
+      ms: fc.integer({ min: 0, max: 40_000 }),
+    }),
+  );
+  const handle = (
+    session: Session<Record<string, unknown>>,
+    step: Op,
+  ): unknown => {
+    switch (step.op) {
+      case "put":
+        session.put(step.key, step.value);
+        break;
+      case "touch": {
+        const value = session.get(step.key);
+        if (typeof value === "object" && value !== null) {
+          (value as { n: number }).n++;
+        }
+        break;
+      }
+      case "remove":
+        session.remove(step.key);
+        break;
+      case "pop":
+        return session.pop(step.key) ?? "none";
+      case "clear":
+        session.clear();
+        break;
+      case "destroy":
+        session.destroy();
+        break;
+      case "renew":
+        session.renewToken();
+        break;
+      case "remember":
+        session.rememberMe(true);
+        break;
+    }
+    return session.keys().map((k) => [k, session.get(k)]);
+  };
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { maxLength: 30 }), async (steps) => {
+      using clock = fakeTime();
+      using plain = new MemStore({ cleanupInterval: 0 });
+      using subclassed = new SpyStore({ cleanupInterval: 0 });
+      const options = {
+        idleTimeout: 30_000,
+        lifetime: 100_000,
+        cookie: { persist: false },
+      };
+      using fast = new SessionManager({ store: plain, ...options });
+      using slow = new SessionManager({ store: subclassed, ...options });
+      let current: Op = { op: "get" };
+      const app: (
+        request: Request,
+        session: Session<Record<string, unknown>>,
+      ) => Response = (_request, session) =>
+        new Response(JSON.stringify(handle(session, current)));
+      const browsers = [
+        client(fast.loadAndSave(app)),
+        client(slow.loadAndSave(app)),
+      ];
+      for (const step of steps) {
+        if (step.op === "tick") {
+          clock.tick(step.ms);
+          continue;
+        }
+        current = step;
+        const answers = [];
+        for (const browser of browsers) {
+          const response = await browser.get("/");
+          const set = response.headers.get("set-cookie");
+          answers.push([
+            await response.text(),
+            set === null ? "none" : set.replace(/^session=[^;]*/, ""),
+          ]);
+        }
+        assert.deepEqual(answers[0], answers[1]);
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
