@@ -191,6 +191,8 @@ interface State {
   values: Map<string, unknown>;
   /** `values` is shared with the decoded-session cache: copy before writing. */
   shared: boolean;
+  /** The stored bytes of exactly this state, if known: saved without encoding. */
+  bytes: Uint8Array | undefined;
   status: SessionStatus;
   rememberMe: boolean | undefined;
   /** Saved on every request (idle timeout), even when unmodified. */
@@ -276,8 +278,16 @@ class SessionImpl<T extends object> implements Session<T> {
         { cause: error },
       );
     }
-    this.#writable().set(key, value);
     state.status = "modified";
+    const values = state.values;
+    // The same primitive again changes nothing that is stored.
+    if (
+      values.get(key) === value && values.has(key) &&
+      (typeof value !== "object" || value === null)
+    ) {
+      return;
+    }
+    this.#writable().set(key, value);
   }
 
   pop<K extends keyof T & string>(key: K): T[K] | undefined {
@@ -306,6 +316,7 @@ class SessionImpl<T extends object> implements Session<T> {
     if (state.values.size > 0) {
       state.values = new Map();
       state.shared = false;
+      state.bytes = undefined;
       state.status = "modified";
     }
   }
@@ -315,6 +326,7 @@ class SessionImpl<T extends object> implements Session<T> {
     this.#forgetKey();
     state.values = new Map();
     state.shared = false;
+    state.bytes = undefined;
     state.rememberMe = undefined;
     state.touch = false;
     state.status = "destroyed";
@@ -334,6 +346,7 @@ class SessionImpl<T extends object> implements Session<T> {
       );
     }
     this.#state.rememberMe = remember;
+    this.#state.bytes = undefined;
     this.#state.status = "modified";
   }
 
@@ -347,12 +360,14 @@ class SessionImpl<T extends object> implements Session<T> {
       );
     }
     this.#state.deadline = time;
+    this.#state.bytes = undefined;
     this.#state.status = "modified";
   }
 
   /** The values, copied first when they are shared with the cache. */
   #writable(): Map<string, unknown> {
     const state = this.#state;
+    state.bytes = undefined;
     if (state.shared) {
       state.values = new Map(state.values);
       state.shared = false;
@@ -367,6 +382,7 @@ class SessionImpl<T extends object> implements Session<T> {
     state.key = "";
     state.token = "";
     state.deadline = Date.now() + state.lifetime;
+    state.bytes = undefined;
   }
 }
 
@@ -764,7 +780,13 @@ export class SessionManager<T extends object = Record<string, unknown>>
     for (const [key, bytes] of await store.all()) {
       const data = this.#decode(bytes);
       if (data === undefined || data.deadline <= now) continue;
-      const session = this.#session(this.#hash ? "" : key, key, data, false);
+      const session = this.#session(
+        this.#hash ? "" : key,
+        key,
+        data,
+        false,
+        bytes,
+      );
       stateOf(session)!.touch = false;
       await fn(session);
       const state = stateOf(session)!;
@@ -784,6 +806,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
       deadline: Date.now() + this.#lifetime,
       values: new Map(),
       shared: false,
+      bytes: undefined,
       status: "unmodified",
       rememberMe: undefined,
       touch: false,
@@ -798,6 +821,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     key: string,
     data: Decoded,
     shared: boolean,
+    bytes: Uint8Array | undefined,
   ): SessionImpl<T> {
     return new SessionImpl({
       token,
@@ -805,6 +829,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
       deadline: data.deadline,
       values: data.values,
       shared,
+      bytes,
       status: "unmodified",
       rememberMe: data.rememberMe,
       touch: this.#idleTimeout > 0,
@@ -834,17 +859,17 @@ export class SessionManager<T extends object = Record<string, unknown>>
       return this.#store.find(key).then((bytes) =>
         bytes === undefined
           ? this.#create()
-          : this.#live(token, key, this.#decode(bytes), false)
+          : this.#live(token, key, this.#decode(bytes), false, bytes)
       );
     }
     const bytes = fast.peek(key);
     if (bytes === undefined) return this.#create();
     let data = this.#decoded.get(bytes);
-    if (data !== undefined) return this.#live(token, key, data, true);
+    if (data !== undefined) return this.#live(token, key, data, true, bytes);
     data = this.#decode(bytes);
     const shared = data !== undefined && flat(data.values);
     if (shared) this.#decoded.set(bytes, data!);
-    return this.#live(token, key, data, shared);
+    return this.#live(token, key, data, shared, bytes);
   }
 
   /** A session from stored data, unless the data is missing or past its deadline. */
@@ -853,10 +878,11 @@ export class SessionManager<T extends object = Record<string, unknown>>
     key: string,
     data: Decoded | undefined,
     shared: boolean,
+    bytes: Uint8Array,
   ): SessionImpl<T> {
     return data === undefined || !(data.deadline > Date.now())
       ? this.#create()
-      : this.#session(token, key, data, shared);
+      : this.#session(token, key, data, shared, bytes);
   }
 
   /** Decodes stored bytes; `undefined` (and a warning) when they are not a session. */
@@ -909,26 +935,32 @@ export class SessionManager<T extends object = Record<string, unknown>>
     for (const key of stale) await this.#store.delete(key);
   }
 
-  /** Encodes a session and stores it under its key. */
-  #write(state: State): Saved | Promise<Saved> {
-    const expiry = this.#idleTimeout > 0
-      ? Math.min(state.deadline, Date.now() + this.#idleTimeout)
-      : state.deadline;
+  #encode(state: State): Uint8Array {
     const data: SessionData = {
       deadline: new Date(state.deadline),
       values: Object.fromEntries(state.values),
     };
     if (state.rememberMe !== undefined) data.rememberMe = state.rememberMe;
-    const bytes = this.#codec.encode(data);
+    return this.#codec.encode(data);
+  }
+
+  /** Stores a session under its key, encoding it only when it changed. */
+  #write(state: State): Saved | Promise<Saved> {
+    const expiry = this.#idleTimeout > 0
+      ? Math.min(state.deadline, Date.now() + this.#idleTimeout)
+      : state.deadline;
     const saved: Saved = { token: state.token, expiry };
     const fast = this.#fast;
+    const unchanged = state.bytes;
+    const bytes = unchanged ?? this.#encode(state);
+    state.bytes = bytes;
     if (fast === undefined) {
       return this.#store.commit(state.key, bytes, new Date(expiry)).then(() =>
         saved
       );
     }
     fast.adopt(state.key, bytes, expiry);
-    if (flat(state.values)) {
+    if (unchanged === undefined && flat(state.values)) {
       // The next request reads these values without decoding them.
       state.shared = true;
       this.#decoded.set(bytes, {

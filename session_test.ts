@@ -1243,3 +1243,27 @@ Deno.test("SessionManager gives the same answers over a plain MemStore and a sub
     { numRuns: 150 },
   );
 });
+
+Deno.test("SessionManager saves an unchanged session again without losing it", async () => {
+  using clock = fakeTime();
+  using store = new MemStore({ cleanupInterval: 0 });
+  using sessions = new SessionManager<Values>({ store, idleTimeout: 10_000 });
+  const browser = client(sessions.loadAndSave(app));
+  await browser.get("/put");
+  for (let i = 0; i < 3; i++) {
+    clock.tick(9_000);
+    const again = await browser.get("/put"); // the same value: still saved
+    assert.match(again.headers.get("set-cookie")!, /Max-Age=10;/);
+    clock.tick(9_000);
+    assert.equal(
+      await (await browser.get("/get")).text(),
+      "Hello from a session!",
+    );
+  }
+  const stored = await store.find(tokenOf(browser.cookie)!);
+  assert.deepEqual(jsonCodec.decode(stored!).values, {
+    message: "Hello from a session!",
+  });
+  clock.tick(10_000);
+  assert.equal(await (await browser.get("/get")).text(), "");
+});
