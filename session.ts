@@ -643,7 +643,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
       } catch (error) {
         return finish(await this.#onError(error, request), undefined);
       }
-      const response = await handler(request, session, info as Info);
+      let response = handler(request, session, info as Info);
+      if (!(response instanceof Response)) response = await response;
       if (!(response instanceof Response)) {
         throw new TypeError(
           `Cannot send the response: the handler returned ${
