@@ -265,11 +265,9 @@ class SessionImpl<T extends object> implements Session<T> {
       );
     }
     try {
-      if (state.codec.check) state.codec.check(value);
-      else {state.codec.encode({
-          deadline: new Date(state.deadline),
-          values: { [key]: value },
-        });}
+      const codec = state.codec;
+      if (codec.check !== undefined) codec.check(value);
+      else codec.encode({ deadline: new Date(0), values: { [key]: value } });
     } catch (error) {
       throw new TypeError(
         `Cannot put ${JSON.stringify(key)}: ${
@@ -326,7 +324,6 @@ class SessionImpl<T extends object> implements Session<T> {
     this.#forgetKey();
     state.values = new Map();
     state.shared = false;
-    state.bytes = undefined;
     state.rememberMe = undefined;
     state.touch = false;
     state.status = "destroyed";

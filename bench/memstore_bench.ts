@@ -12,7 +12,8 @@ const quick = Deno.args.includes("--quick");
 const BASELINE = "Map + copies (baseline)";
 const OURS = "MemStore (ours)";
 const sizes = quick ? [1_000, 10_000] : [1_000, 100_000, 1_000_000];
-const rounds = quick ? 1 : 5;
+const rounds = quick ? 1 : 3;
+const headToHeadRounds = quick ? 2 : 10;
 const opsPerRound = quick ? 10_000 : 200_000;
 const dataBytes = 70;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -141,15 +142,8 @@ function median(values: number[]): number {
     : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-interface SizeResult {
-  /** Best ops/s of each store over the rounds. */
-  best: Map<string, Ops>;
-  /** Ours over the baseline, each ratio taken within one round: the median. */
-  ratio: Ops;
-}
-
-/** Ops/s of every store at one size; stores alternate within each round. */
-async function opsAt(size: number): Promise<SizeResult> {
+/** Best ops/s of every store at one size; stores alternate within rounds. */
+async function opsAt(size: number): Promise<Map<string, Ops>> {
   const list = tokens(size);
   const expiry = expiries(size);
   const open = new Map<string, [BenchStore, Loops]>();
@@ -164,10 +158,8 @@ async function opsAt(size: number): Promise<SizeResult> {
   }
   const entries = [...open];
   const bestOps = new Map<string, Ops>();
-  const ratios: Ops[] = [];
   for (let r = 0; r < rounds; r++) {
     const shift = r % entries.length;
-    const thisRound = new Map<string, Ops>();
     for (
       const [name, [store, loops]] of [
         ...entries.slice(shift),
@@ -175,26 +167,52 @@ async function opsAt(size: number): Promise<SizeResult> {
       ]
     ) {
       const ops = await round(store, loops, list, expiry);
-      thisRound.set(name, ops);
       const before = bestOps.get(name);
       bestOps.set(name, before === undefined ? ops : best(before, ops));
     }
-    const ours = thisRound.get(OURS)!;
-    const base = thisRound.get(BASELINE)!;
-    ratios.push({
-      find: ours.find / base.find,
-      commit: ours.commit / base.commit,
-      delete: ours.delete / base.delete,
-    });
   }
   for (const [store] of open.values()) store.close();
+  return bestOps;
+}
+
+/**
+ * Ours over the baseline at one size, head to head: only these two stores
+ * in memory, rounds in alternating order (AB, BA, ...) so that drift
+ * cancels; the median of the per-round ratios.
+ */
+async function headToHead(size: number): Promise<Ops> {
+  const list = tokens(size);
+  const expiry = expiries(size);
+  const base = stores[BASELINE]!();
+  const ours = stores[OURS]!();
+  const baseLoops = compileLoops();
+  const ourLoops = compileLoops();
+  await fill(base, list, expiry);
+  await fill(ours, list, expiry);
+  await round(base, baseLoops, list, expiry);
+  await round(ours, ourLoops, list, expiry);
+  const ratios: Ops[] = [];
+  for (let r = 0; r < headToHeadRounds; r++) {
+    let a: Ops, b: Ops;
+    if (r % 2 === 0) {
+      b = await round(base, baseLoops, list, expiry);
+      a = await round(ours, ourLoops, list, expiry);
+    } else {
+      a = await round(ours, ourLoops, list, expiry);
+      b = await round(base, baseLoops, list, expiry);
+    }
+    ratios.push({
+      find: a.find / b.find,
+      commit: a.commit / b.commit,
+      delete: a.delete / b.delete,
+    });
+  }
+  base.close();
+  ours.close();
   return {
-    best: bestOps,
-    ratio: {
-      find: median(ratios.map((r) => r.find)),
-      commit: median(ratios.map((r) => r.commit)),
-      delete: median(ratios.map((r) => r.delete)),
-    },
+    find: median(ratios.map((r) => r.find)),
+    commit: median(ratios.map((r) => r.commit)),
+    delete: median(ratios.map((r) => r.delete)),
   };
 }
 
@@ -329,16 +347,18 @@ console.log(
 );
 console.log("| sessions | store | find ops/s | commit ops/s | delete ops/s |");
 console.log("| ---: | --- | ---: | ---: | ---: |");
-const ratios: string[] = [];
 for (const size of sizes) {
-  const { best: results, ratio } = await opsAt(size);
-  for (const [name, ops] of results) {
+  for (const [name, ops] of await opsAt(size)) {
     console.log(
       `| ${fmt(size)} | ${name} | ${fmt(ops.find)} | ${fmt(ops.commit)} | ${
         fmt(ops.delete)
       } |`,
     );
   }
+}
+const ratios: string[] = [];
+for (const size of sizes) {
+  const ratio = await headToHead(size);
   ratios.push(
     `${fmt(size)} sessions: find ${ratio.find.toFixed(2)}x, commit ${
       ratio.commit.toFixed(2)
@@ -346,8 +366,8 @@ for (const size of sizes) {
   );
 }
 console.log(
-  `\nMemStore over the baseline, the median of ${rounds} rounds' ratios ` +
-    "(target: find >= 0.95x, commit >= 0.7x)",
+  `\nMemStore over the baseline, head to head: the median of ` +
+    `${headToHeadRounds} rounds' ratios (target: find >= 0.95x, commit >= 0.7x)`,
 );
 for (const line of ratios) console.log(`- ${line}`);
 
