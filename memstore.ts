@@ -21,6 +21,35 @@ export interface MemStoreOptions {
    * @default {60000}
    */
   cleanupInterval?: number;
+  /**
+   * The most sessions held at once. A commit that would go over drops
+   * expired sessions first, then evicts the live sessions closest to expiry
+   * (with an idle timeout, the least recently used).
+   *
+   * @default {Infinity}
+   */
+  maxSessions?: number;
+  /**
+   * The most bytes held at once: every held session's data, plus one byte
+   * per character of its token. Beyond it, sessions make room as for
+   * `maxSessions`; a single session larger than this is refused with a
+   * `RangeError`.
+   *
+   * @default {Infinity}
+   */
+  maxBytes?: number;
+}
+
+/** Counts kept by a {@linkcode MemStore} since it was created. */
+export interface MemStoreStats {
+  /** Finds that returned a session. */
+  hits: number;
+  /** Finds that returned nothing: the token was unknown or had expired. */
+  misses: number;
+  /** Expired sessions removed from memory (by the sweep or to make room). */
+  expired: number;
+  /** Live sessions evicted to stay within `maxSessions` or `maxBytes`. */
+  evicted: number;
 }
 
 /** The longest delay a timer can take (2^31 - 1 ms, about 24.8 days). */
@@ -47,6 +76,28 @@ class Entry implements HeapItem {
     this.expiry = expiry;
     this.key = expiry;
   }
+}
+
+/** Bytes a session counts for against maxBytes. */
+function sizeOf(token: string, data: Uint8Array): number {
+  return data.byteLength + token.length;
+}
+
+function checkLimit(name: string, value: unknown): number {
+  if (value === undefined) return Infinity;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot create MemStore: ${name} must be a number, received ${
+        describe(value)
+      }`,
+    );
+  }
+  if (!(value >= 1) || (value !== Infinity && !Number.isInteger(value))) {
+    throw new RangeError(
+      `Cannot create MemStore: ${name} must be a whole number >= 1 or Infinity, received ${value}`,
+    );
+  }
+  return value;
 }
 
 function tokenError(action: string, token: unknown): TypeError {
@@ -90,6 +141,10 @@ export class MemStore implements IterableStore, Disposable {
   #expiries = new MinHeap<Entry>();
   #interval: ReturnType<typeof setInterval> | undefined;
   #resume: ReturnType<typeof setTimeout> | undefined;
+  #maxSessions: number;
+  #maxBytes: number;
+  #bytes = 0;
+  #stats: MemStoreStats = { hits: 0, misses: 0, expired: 0, evicted: 0 };
 
   /**
    * Creates a store and starts its sweep of expired sessions.
@@ -130,18 +185,15 @@ export class MemStore implements IterableStore, Disposable {
         `Cannot create MemStore: cleanupInterval must be a finite number >= 0 and <= ${MAX_INTERVAL}, received ${interval}`,
       );
     }
+    this.#maxSessions = checkLimit("maxSessions", options.maxSessions);
+    this.#maxBytes = checkLimit("maxBytes", options.maxBytes);
     if (interval > 0) {
       this.#interval = setUnrefInterval(() => {
         if (this.#resume === undefined) this.#sweep();
       }, interval);
     }
     fastPaths.set(this, {
-      peek: (token) => {
-        const entry = this.#sessions.get(token);
-        return entry === undefined || entry.expiry <= Date.now()
-          ? undefined
-          : entry.data;
-      },
+      peek: (token) => this.#live(token)?.data,
       adopt: (token, data, expiry) => this.#store(token, data, expiry),
     });
   }
@@ -149,6 +201,38 @@ export class MemStore implements IterableStore, Disposable {
   /** Sessions held in memory, including expired ones not yet swept. */
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /**
+   * Bytes held: every held session's data plus one byte per character of
+   * its token, including expired sessions not yet swept.
+   */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Counts of hits, misses, expired and evicted sessions since the store was
+   * created. Always kept: each is one addition.
+   *
+   * @returns A new object with the counts.
+   *
+   * @example Reading the counts
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore({ maxSessions: 1 });
+   * const inAMinute = new Date(Date.now() + 60_000);
+   * await store.commit("a", new Uint8Array([1]), inAMinute);
+   * await store.commit("b", new Uint8Array([2]), inAMinute); // evicts "a"
+   * await store.find("a");
+   * await store.find("b");
+   * assert.deepEqual(store.stats(), { hits: 1, misses: 1, expired: 0, evicted: 1 });
+   * ```
+   */
+  stats(): MemStoreStats {
+    return { ...this.#stats };
   }
 
   /**
@@ -172,11 +256,18 @@ export class MemStore implements IterableStore, Disposable {
     if (typeof token !== "string") {
       return Promise.reject(tokenError("find session", token));
     }
+    return Promise.resolve(this.#live(token)?.data.slice());
+  }
+
+  /** The live session of a token, counting a hit or a miss. */
+  #live(token: string): Entry | undefined {
     const entry = this.#sessions.get(token);
     if (entry === undefined || entry.expiry <= Date.now()) {
-      return Promise.resolve(undefined);
+      this.#stats.misses++;
+      return undefined;
     }
-    return Promise.resolve(entry.data.slice());
+    this.#stats.hits++;
+    return entry;
   }
 
   /**
@@ -232,22 +323,73 @@ export class MemStore implements IterableStore, Disposable {
     this.#store(token, new Uint8Array(data), time);
   }
 
-  /** Stores `data` as it is (the caller's copy) until `expiry`. */
+  /**
+   * Stores `data` as it is (the caller's copy) until `expiry`, making room
+   * within the bounds first. Throws a RangeError, changing nothing, for a
+   * session larger than maxBytes.
+   */
   #store(token: string, data: Uint8Array, expiry: number): void {
     const entry = this.#sessions.get(token);
     if (expiry <= Date.now()) {
       if (entry !== undefined) this.#remove(entry);
       return;
     }
+    const size = sizeOf(token, data);
+    if (size > this.#maxBytes) {
+      throw new RangeError(
+        `Cannot commit session: it takes ${size} bytes (data and token), more than maxBytes (${this.#maxBytes})`,
+      );
+    }
     if (entry === undefined) {
+      if (
+        this.#sessions.size >= this.#maxSessions ||
+        this.#bytes + size > this.#maxBytes
+      ) {
+        this.#makeRoom(1, size);
+      }
       const created = new Entry(token, data, expiry);
       this.#sessions.set(token, created);
       this.#expiries.push(created);
+      this.#bytes += size;
       return;
+    }
+    const grows = size - sizeOf(token, entry.data);
+    if (this.#bytes + grows > this.#maxBytes) {
+      // Make room among the others: this session is not a candidate.
+      this.#expiries.remove(entry);
+      this.#makeRoom(0, grows);
+      entry.key = expiry;
+      this.#expiries.push(entry);
+    } else if (expiry < entry.key) {
+      this.#expiries.rekey(entry, expiry);
     }
     entry.data = data;
     entry.expiry = expiry;
-    if (expiry < entry.key) this.#expiries.rekey(entry, expiry);
+    this.#bytes += grows;
+  }
+
+  /**
+   * Removes sessions, earliest expiry first, until `sessions` more sessions
+   * and `bytes` more bytes fit. Expired sessions have the earliest expiries,
+   * so they go before any live one. O(log n) a session removed.
+   */
+  #makeRoom(sessions: number, bytes: number): void {
+    const now = Date.now();
+    const expiries = this.#expiries;
+    while (
+      this.#sessions.size + sessions > this.#maxSessions ||
+      this.#bytes + bytes > this.#maxBytes
+    ) {
+      const entry = expiries.peek();
+      if (entry === undefined) return;
+      if (entry.key < entry.expiry) {
+        expiries.rekey(entry, entry.expiry); // extended since it was keyed
+        continue;
+      }
+      this.#remove(entry);
+      if (entry.expiry <= now) this.#stats.expired++;
+      else this.#stats.evicted++;
+    }
   }
 
   /**
@@ -350,6 +492,7 @@ export class MemStore implements IterableStore, Disposable {
   #remove(entry: Entry): void {
     this.#sessions.delete(entry.token);
     this.#expiries.remove(entry);
+    this.#bytes -= sizeOf(entry.token, entry.data);
   }
 
   /**
@@ -367,8 +510,12 @@ export class MemStore implements IterableStore, Disposable {
       entry !== undefined && entry.key <= now;
       entry = expiries.peek()
     ) {
-      if (entry.expiry <= now) this.#remove(entry);
-      else expiries.rekey(entry, entry.expiry);
+      if (entry.expiry <= now) {
+        this.#remove(entry);
+        this.#stats.expired++;
+      } else {
+        expiries.rekey(entry, entry.expiry);
+      }
       if (++done % 64 === 0 && performance.now() - started >= SLICE_MS) {
         this.#resume = setUnrefTimeout(() => this.#sweep(), 0);
         return;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { fakeTime } from "./_fake_time.ts";
 import { MemStore } from "./memstore.ts";
 
@@ -447,4 +448,209 @@ Deno.test("MemStore passes SCS's memstore cases", async (t) => {
       [0, 1, 2, 3].map((i) => [`token_${i}`, `data_${i}`]),
     );
   });
+});
+
+Deno.test("MemStore with maxSessions evicts the sessions closest to expiry", async (t) => {
+  using clock = fakeTime();
+  await t.step(
+    "expired sessions go first, then the earliest expiry",
+    async () => {
+      using store = new MemStore({ cleanupInterval: 0, maxSessions: 3 });
+      await store.commit("expired", bytes("x"), inMs(10));
+      await store.commit("late", bytes("x"), inMs(30_000));
+      await store.commit("early", bytes("x"), inMs(10_000));
+      clock.tick(10);
+      await store.commit("new-1", bytes("x"), inMs(20_000));
+      assert.deepEqual([...(await store.all()).keys()].sort(), [
+        "early",
+        "late",
+        "new-1",
+      ]);
+      assert.deepEqual(store.stats(), {
+        hits: 0,
+        misses: 0,
+        expired: 1,
+        evicted: 0,
+      });
+      await store.commit("new-2", bytes("x"), inMs(20_000));
+      assert.deepEqual([...(await store.all()).keys()].sort(), [
+        "late",
+        "new-1",
+        "new-2",
+      ]);
+      assert.equal(store.stats().evicted, 1);
+      assert.equal(store.size, 3);
+    },
+  );
+  await t.step("with an idle timeout, the least recently used", async () => {
+    using store = new MemStore({ cleanupInterval: 0, maxSessions: 2 });
+    const idle = 60_000;
+    await store.commit("a", bytes("a"), inMs(idle));
+    clock.tick(1);
+    await store.commit("b", bytes("b"), inMs(idle));
+    clock.tick(1);
+    await store.commit("a", bytes("a"), inMs(idle)); // "a" is used again
+    clock.tick(1);
+    await store.commit("c", bytes("c"), inMs(idle));
+    assert.deepEqual([...(await store.all()).keys()].sort(), ["a", "c"]);
+  });
+  await t.step("updating a held session evicts nothing", async () => {
+    using store = new MemStore({ cleanupInterval: 0, maxSessions: 2 });
+    await store.commit("a", bytes("a"), inMs(1000));
+    await store.commit("b", bytes("b"), inMs(2000));
+    await store.commit("a", bytes("a2"), inMs(3000));
+    assert.equal(store.size, 2);
+    assert.equal(store.stats().evicted, 0);
+  });
+});
+
+Deno.test("MemStore with maxBytes counts data and token, and makes room", async () => {
+  using clock = fakeTime();
+  using store = new MemStore({ cleanupInterval: 0, maxBytes: 30 });
+  await store.commit("aaaa", new Uint8Array(6), inMs(1000)); // 10 bytes
+  await store.commit("bbbb", new Uint8Array(6), inMs(2000)); // 10 bytes
+  assert.equal(store.bytes, 20);
+  await store.commit("cccc", new Uint8Array(11), inMs(3000)); // 15: evicts aaaa
+  assert.deepEqual([...(await store.all()).keys()].sort(), ["bbbb", "cccc"]);
+  assert.equal(store.bytes, 25);
+  // Growing a session evicts others, never itself.
+  await store.commit("bbbb", new Uint8Array(16), inMs(500));
+  assert.deepEqual([...(await store.all()).keys()], ["bbbb"]);
+  assert.equal(store.bytes, 20);
+  await store.delete("bbbb");
+  assert.equal(store.bytes, 0);
+  clock.tick(0);
+});
+
+Deno.test("MemStore refuses a session larger than maxBytes and changes nothing", async () => {
+  using _clock = fakeTime();
+  using store = new MemStore({ cleanupInterval: 0, maxBytes: 20 });
+  await store.commit("kept", bytes("data"), inMs(1000));
+  await assert.rejects(store.commit("huge", new Uint8Array(17), inMs(1000)), {
+    name: "RangeError",
+    message:
+      "Cannot commit session: it takes 21 bytes (data and token), more than maxBytes (20)",
+  });
+  await assert.rejects(
+    store.commit("kept", new Uint8Array(17), inMs(1000)),
+    RangeError,
+  );
+  assert.equal(text(await store.find("kept")), "data");
+  assert.equal(store.bytes, 8);
+});
+
+Deno.test("MemStore.stats() counts hits, misses, expired and evicted", async () => {
+  using clock = fakeTime();
+  using store = new MemStore({ cleanupInterval: 100, maxSessions: 2 });
+  await store.commit("a", bytes("a"), inMs(50));
+  await store.commit("b", bytes("b"), inMs(5000));
+  await store.find("a");
+  await store.find("missing");
+  clock.tick(50);
+  await store.find("a"); // expired: a miss
+  clock.tick(50); // the sweep removes "a"
+  await store.commit("c", bytes("c"), inMs(6000));
+  await store.commit("d", bytes("d"), inMs(7000)); // evicts "b"
+  const stats = store.stats();
+  assert.deepEqual(stats, { hits: 1, misses: 2, expired: 1, evicted: 1 });
+  stats.hits = 100;
+  assert.equal(store.stats().hits, 1, "a copy");
+});
+
+Deno.test("new MemStore() checks maxSessions and maxBytes", () => {
+  for (const name of ["maxSessions", "maxBytes"]) {
+    assert.throws(() => new MemStore({ [name]: "10" }), {
+      name: "TypeError",
+      message:
+        `Cannot create MemStore: ${name} must be a number, received "10"`,
+    });
+    for (const value of [0, -1, 1.5, NaN]) {
+      assert.throws(() => new MemStore({ [name]: value }), {
+        name: "RangeError",
+        message:
+          `Cannot create MemStore: ${name} must be a whole number >= 1 or Infinity, received ${value}`,
+      });
+    }
+    using _ok = new MemStore({ [name]: Infinity, cleanupInterval: 0 });
+  }
+});
+
+Deno.test("MemStore matches a trivially correct model under random operations", async () => {
+  type Op =
+    | { op: "commit"; token: string; byte: number; ttl: number }
+    | { op: "find" | "delete"; token: string }
+    | { op: "all" }
+    | { op: "tick"; ms: number };
+  const token = fc.constantFrom("a", "b", "c", "d");
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({
+      op: fc.constant("commit" as const),
+      token,
+      byte: fc.integer({ min: 0, max: 255 }),
+      // Few distinct times, so that boundaries (now == expiry) come up often.
+      ttl: fc.constantFrom(-1, 0, 1, 50, 100, 150),
+    }),
+    fc.record({
+      op: fc.constantFrom("find" as const, "delete" as const),
+      token,
+    }),
+    fc.record({ op: fc.constant("all" as const) }),
+    fc.record({
+      op: fc.constant("tick" as const),
+      ms: fc.constantFrom(0, 1, 49, 50, 100),
+    }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
+      using clock = fakeTime();
+      using store = new MemStore({ cleanupInterval: 100 });
+      const model = new Map<string, { byte: number; expiry: number }>();
+      const live = (t: string) => {
+        const item = model.get(t);
+        return item !== undefined && Date.now() < item.expiry
+          ? item.byte
+          : undefined;
+      };
+      for (const step of ops) {
+        switch (step.op) {
+          case "commit": {
+            const expiry = Date.now() + step.ttl;
+            await store.commit(
+              step.token,
+              new Uint8Array([step.byte]),
+              new Date(expiry),
+            );
+            if (expiry <= Date.now()) model.delete(step.token);
+            else model.set(step.token, { byte: step.byte, expiry });
+            break;
+          }
+          case "find":
+            assert.equal((await store.find(step.token))?.[0], live(step.token));
+            break;
+          case "delete":
+            await store.delete(step.token);
+            model.delete(step.token);
+            break;
+          case "all": {
+            const all = [...(await store.all())].map(([t, d]) => [t, d[0]])
+              .sort();
+            const expected = [...model.keys()].filter((t) =>
+              live(t) !== undefined
+            ).map((t) => [t, live(t)]).sort();
+            assert.deepEqual(all, expected);
+            break;
+          }
+          case "tick":
+            clock.tick(step.ms);
+            break;
+        }
+        assert.ok(
+          store.size >=
+            [...model.keys()].filter((t) => live(t) !== undefined).length,
+        );
+        assert.equal(store.bytes, store.size * 2, "1 data byte + 1 token char");
+      }
+    }),
+    { numRuns: 300 },
+  );
 });
