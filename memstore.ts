@@ -59,22 +59,25 @@ const SLICE_MS = 1;
 
 /** A held session; also its place in the expiry heap. */
 class Entry implements HeapItem {
-  token: string;
   data: Uint8Array;
   /** When the session stops being live, in ms since the epoch. */
   expiry: number;
+  token: string;
   /**
    * The heap's key: at most `expiry`. A commit that extends a session only
    * moves `expiry`; the sweep re-keys the entry when the old key comes due.
    */
   key: number;
   index = -1;
+  /** What the session counts against maxBytes: data and token. */
+  size: number;
 
-  constructor(token: string, data: Uint8Array, expiry: number) {
-    this.token = token;
+  constructor(token: string, data: Uint8Array, expiry: number, size: number) {
     this.data = data;
     this.expiry = expiry;
+    this.token = token;
     this.key = expiry;
+    this.size = size;
   }
 }
 
@@ -144,7 +147,10 @@ export class MemStore implements IterableStore, Disposable {
   #maxSessions: number;
   #maxBytes: number;
   #bytes = 0;
-  #stats: MemStoreStats = { hits: 0, misses: 0, expired: 0, evicted: 0 };
+  #hits = 0;
+  #misses = 0;
+  #expired = 0;
+  #evicted = 0;
 
   /**
    * Creates a store and starts its sweep of expired sessions.
@@ -232,7 +238,12 @@ export class MemStore implements IterableStore, Disposable {
    * ```
    */
   stats(): MemStoreStats {
-    return { ...this.#stats };
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      expired: this.#expired,
+      evicted: this.#evicted,
+    };
   }
 
   /**
@@ -263,10 +274,10 @@ export class MemStore implements IterableStore, Disposable {
   #live(token: string): Entry | undefined {
     const entry = this.#sessions.get(token);
     if (entry === undefined || entry.expiry <= Date.now()) {
-      this.#stats.misses++;
+      this.#misses++;
       return undefined;
     }
-    this.#stats.hits++;
+    this.#hits++;
     return entry;
   }
 
@@ -347,13 +358,13 @@ export class MemStore implements IterableStore, Disposable {
       ) {
         this.#makeRoom(1, size);
       }
-      const created = new Entry(token, data, expiry);
+      const created = new Entry(token, data, expiry, size);
       this.#sessions.set(token, created);
       this.#expiries.push(created);
       this.#bytes += size;
       return;
     }
-    const grows = size - sizeOf(token, entry.data);
+    const grows = size - entry.size;
     if (this.#bytes + grows > this.#maxBytes) {
       // Make room among the others: this session is not a candidate.
       this.#expiries.remove(entry);
@@ -365,6 +376,7 @@ export class MemStore implements IterableStore, Disposable {
     }
     entry.data = data;
     entry.expiry = expiry;
+    entry.size = size;
     this.#bytes += grows;
   }
 
@@ -387,8 +399,8 @@ export class MemStore implements IterableStore, Disposable {
         continue;
       }
       this.#remove(entry);
-      if (entry.expiry <= now) this.#stats.expired++;
-      else this.#stats.evicted++;
+      if (entry.expiry <= now) this.#expired++;
+      else this.#evicted++;
     }
   }
 
@@ -492,7 +504,7 @@ export class MemStore implements IterableStore, Disposable {
   #remove(entry: Entry): void {
     this.#sessions.delete(entry.token);
     this.#expiries.remove(entry);
-    this.#bytes -= sizeOf(entry.token, entry.data);
+    this.#bytes -= entry.size;
   }
 
   /**
@@ -512,7 +524,7 @@ export class MemStore implements IterableStore, Disposable {
     ) {
       if (entry.expiry <= now) {
         this.#remove(entry);
-        this.#stats.expired++;
+        this.#expired++;
       } else {
         expiries.rekey(entry, entry.expiry);
       }
