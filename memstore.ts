@@ -122,7 +122,8 @@ function tokenError(action: string, token: unknown): TypeError {
  *
  * Stored bytes are copied in and out: changing an array passed to
  * {@linkcode MemStore.commit} or returned by {@linkcode MemStore.find} never
- * changes what is stored.
+ * changes what is stored. Memory can be bounded with `maxSessions` and
+ * `maxBytes`: the sessions closest to expiry make room for new ones.
  *
  * @example Storing and finding a session
  * ```ts
@@ -292,6 +293,8 @@ export class MemStore implements IterableStore, Disposable {
    * @throws {TypeError} (as a rejection, with nothing changed) When `token`
    * is not a string, `data` is not a `Uint8Array`, or `expiry` is not a
    * valid `Date`.
+   * @throws {RangeError} (as a rejection, with nothing changed) When the
+   * session alone is larger than `maxBytes`.
    *
    * @example Replacing a session's bytes
    * ```ts
