@@ -407,6 +407,14 @@ function checkDuration(
   return value;
 }
 
+function optionError(option: string, rule: string, value: unknown): TypeError {
+  return new TypeError(
+    `Cannot create SessionManager: ${option} ${rule}, received ${
+      describe(value)
+    }`,
+  );
+}
+
 function defaultOnError(error: unknown, request: Request): Response {
   console.error(
     `Session store failed for ${request.method} ${request.url}:`,
@@ -521,11 +529,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
    */
   constructor(options: SessionManagerOptions = {}) {
     if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot create SessionManager: options must be an object, received ${
-          describe(options)
-        }`,
-      );
+      throw optionError("options", "must be an object", options);
     }
     const {
       store,
@@ -542,10 +546,10 @@ export class SessionManager<T extends object = Record<string, unknown>>
     this.#idleTimeout = checkDuration("idleTimeout", options.idleTimeout, 0, 0);
     this.#cookie = sessionCookie(options.cookie);
     if (typeof hashTokenInStore !== "boolean") {
-      throw new TypeError(
-        `Cannot create SessionManager: hashTokenInStore must be a boolean, received ${
-          describe(hashTokenInStore)
-        }`,
+      throw optionError(
+        "hashTokenInStore",
+        "must be a boolean",
+        hashTokenInStore,
       );
     }
     this.#hash = hashTokenInStore;
@@ -554,19 +558,11 @@ export class SessionManager<T extends object = Record<string, unknown>>
       typeof codec.encode !== "function" ||
       typeof codec.decode !== "function"
     ) {
-      throw new TypeError(
-        `Cannot create SessionManager: codec must have encode and decode methods, received ${
-          describe(codec)
-        }`,
-      );
+      throw optionError("codec", "must have encode and decode methods", codec);
     }
     this.#codec = codec;
     if (typeof onError !== "function") {
-      throw new TypeError(
-        `Cannot create SessionManager: onError must be a function, received ${
-          describe(onError)
-        }`,
-      );
+      throw optionError("onError", "must be a function", onError);
     }
     this.#onError = onError;
     if (store === undefined) {
@@ -579,10 +575,10 @@ export class SessionManager<T extends object = Record<string, unknown>>
     ) {
       this.#store = store;
     } else {
-      throw new TypeError(
-        `Cannot create SessionManager: store must have find, commit and delete methods, received ${
-          describe(store)
-        }`,
+      throw optionError(
+        "store",
+        "must have find, commit and delete methods",
+        store,
       );
     }
     // A MemStore whose find and commit are its own, with our own codec:

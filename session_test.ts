@@ -641,6 +641,16 @@ Deno.test("Session.setDeadline() moves the deadline and the cookie's expiry", as
   assert.equal((await s.sessions.load(token)).token, "");
 });
 
+const everyAttribute: CookieOptions = {
+  name: "__Host-sid",
+  path: "/app",
+  domain: "example.com",
+  sameSite: "None",
+  secure: true,
+  partitioned: true,
+  httpOnly: false,
+};
+
 Deno.test("new SessionManager() checks its options", async (t) => {
   const bad = (options: unknown, name: string, message: RegExp) =>
     assert.throws(() => new SessionManager(options as SessionManagerOptions), {
@@ -732,16 +742,7 @@ Deno.test("new SessionManager() checks its options", async (t) => {
   });
   await t.step("good options are accepted", () => {
     using _a = new SessionManager({
-      cookie: {
-        name: "__Host-sid",
-        path: "/app",
-        domain: "example.com",
-        sameSite: "None",
-        secure: true,
-        partitioned: true,
-        httpOnly: false,
-        persist: false,
-      },
+      cookie: { ...everyAttribute, persist: false },
     });
     using _b = new SessionManager({
       cookie: { sameSite: "strict" } as unknown as CookieOptions,
@@ -751,17 +752,7 @@ Deno.test("new SessionManager() checks its options", async (t) => {
 
 Deno.test("SessionManager writes every cookie attribute it is given", async () => {
   using _clock = fakeTime();
-  using s = setup({
-    cookie: {
-      name: "__Host-sid",
-      path: "/app",
-      domain: "example.com",
-      sameSite: "None",
-      secure: true,
-      partitioned: true,
-      httpOnly: false,
-    },
-  });
+  using s = setup({ cookie: everyAttribute });
   const response = await s.sessions.loadAndSave(app)(new Request(url("/put")));
   const set = response.headers.get("set-cookie")!;
   assert.match(
