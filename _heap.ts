@@ -59,12 +59,6 @@ export class MinHeap<T extends HeapItem> {
     else if (key > old) this.#down(item);
   }
 
-  /** Removes every item. */
-  clear(): void {
-    for (const item of this.#items) item.index = -1;
-    this.#items = [];
-  }
-
   #up(item: T): void {
     const items = this.#items;
     const key = item.key;

@@ -32,15 +32,6 @@ Deno.test("MinHeap.remove() and rekey() keep the order", () => {
   assert.deepEqual(drain(heap), [1, 6, 8, 9]);
 });
 
-Deno.test("MinHeap.clear() empties the heap and detaches its items", () => {
-  const heap = new MinHeap<HeapItem>();
-  const it = item(1);
-  heap.push(it);
-  heap.clear();
-  assert.equal(heap.size, 0);
-  assert.equal(it.index, -1);
-});
-
 Deno.test("MinHeap matches a sorted array under random operations", () => {
   const op = fc.oneof(
     fc.record({ kind: fc.constant("push" as const), key: fc.integer() }),

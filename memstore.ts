@@ -81,11 +81,6 @@ class Entry implements HeapItem {
   }
 }
 
-/** Bytes a session counts for against maxBytes. */
-function sizeOf(token: string, data: Uint8Array): number {
-  return data.byteLength + token.length;
-}
-
 function checkLimit(name: string, value: unknown): number {
   if (value === undefined) return Infinity;
   if (typeof value !== "number") {
@@ -348,7 +343,7 @@ export class MemStore implements IterableStore, Disposable {
       if (entry !== undefined) this.#remove(entry);
       return;
     }
-    const size = sizeOf(token, data);
+    const size = data.byteLength + token.length; // as maxBytes counts
     if (size > this.#maxBytes) {
       throw new RangeError(
         `Cannot commit session: it takes ${size} bytes (data and token), more than maxBytes (${this.#maxBytes})`,

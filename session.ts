@@ -793,21 +793,14 @@ export class SessionManager<T extends object = Record<string, unknown>>
     this.#ownStore?.[Symbol.dispose]();
   }
 
+  /** A new, empty session: no token until it is saved. */
   #create(): SessionImpl<T> {
-    return new SessionImpl({
-      token: "",
-      key: "",
+    const data: Decoded = {
       deadline: Date.now() + this.#lifetime,
       values: new Map(),
-      shared: false,
-      bytes: undefined,
-      status: "unmodified",
       rememberMe: undefined,
-      touch: false,
-      stale: [],
-      lifetime: this.#lifetime,
-      codec: this.#codec,
-    });
+    };
+    return this.#session("", "", data, false, undefined);
   }
 
   #session(
@@ -826,7 +819,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
       bytes,
       status: "unmodified",
       rememberMe: data.rememberMe,
-      touch: this.#idleTimeout > 0,
+      // A stored session with an idle timeout is saved on every request.
+      touch: key !== "" && this.#idleTimeout > 0,
       stale: [],
       lifetime: this.#lifetime,
       codec: this.#codec,

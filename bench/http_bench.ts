@@ -131,9 +131,11 @@ interface Row {
 /** Rounds of /get, /put and bare, in alternation. */
 async function measure(
   server: string,
-  base: string,
-  bareBase: string,
+  port: number,
+  barePort: number,
 ): Promise<Row> {
+  const base = `http://127.0.0.1:${port}`;
+  const bareBase = `http://127.0.0.1:${barePort}`;
   const cookie = await sessionCookie(base);
   const row: Row = { server, get: [], put: [], bare: [] };
   for (let r = 0; r < rounds; r++) {
@@ -163,11 +165,7 @@ const rows: Row[] = [];
   );
   try {
     rows.push(
-      await measure(
-        "Deno.serve + SessionManager + MemStore",
-        `http://127.0.0.1:${port}`,
-        `http://127.0.0.1:${barePort}`,
-      ),
+      await measure("Deno.serve + SessionManager + MemStore", port, barePort),
     );
   } finally {
     await stop(ours);
@@ -195,11 +193,7 @@ try {
   }, port);
   try {
     rows.push(
-      await measure(
-        "Node + Express 5 + express-session",
-        `http://127.0.0.1:${port}`,
-        `http://127.0.0.1:${barePort}`,
-      ),
+      await measure("Node + Express 5 + express-session", port, barePort),
     );
   } finally {
     await stop(node);
