@@ -196,7 +196,14 @@ export class MemStore implements IterableStore, Disposable {
     }
     fastPaths.set(this, {
       peek: (token) => this.#live(token)?.data,
+      read: (token) => {
+        const entry = this.#sessions.get(token);
+        return entry !== undefined && entry.expiry > Date.now()
+          ? entry.data
+          : undefined;
+      },
       adopt: (token, data, expiry) => this.#store(token, data, expiry),
+      drop: (token) => this.#drop(token),
     });
   }
 
@@ -424,8 +431,7 @@ export class MemStore implements IterableStore, Disposable {
     if (typeof token !== "string") {
       return Promise.reject(tokenError("delete session", token));
     }
-    const entry = this.#sessions.get(token);
-    if (entry !== undefined) this.#remove(entry);
+    this.#drop(token);
     return Promise.resolve();
   }
 
@@ -497,6 +503,11 @@ export class MemStore implements IterableStore, Disposable {
    */
   [Symbol.dispose](): void {
     this.stopCleanup();
+  }
+
+  #drop(token: string): void {
+    const entry = this.#sessions.get(token);
+    if (entry !== undefined) this.#remove(entry);
   }
 
   #remove(entry: Entry): void {

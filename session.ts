@@ -173,6 +173,30 @@ export interface SessionManagerOptions {
    * answers 500 Internal Server Error.
    */
   onError?: (error: unknown, request: Request) => Response | Promise<Response>;
+  /**
+   * Told when a request's changes are dropped because its session ended
+   * while the request ran: the response then clears the cookie, and the
+   * client gets no error. By default, a warning is logged.
+   */
+  onDropped?: (dropped: DroppedChanges) => void;
+}
+
+/**
+ * Why a request's changes to its session were dropped:
+ * - `"destroyed"`: another request of the session called `destroy()`;
+ * - `"renewed"`: another request called `renewToken()`;
+ * - `"expired"`: the store no longer has the session for any other reason
+ *   (its timeout passed, a bounded store evicted it, another process deleted
+ *   it).
+ */
+export type DropReason = "destroyed" | "renewed" | "expired";
+
+/** Changes that were not saved because their session had ended. */
+export interface DroppedChanges {
+  /** Why the session is gone. */
+  reason: DropReason;
+  /** The request that made the changes; `undefined` for {@linkcode SessionManager.commit} and {@linkcode SessionManager.iterate}. */
+  request: Request | undefined;
 }
 
 /** A request handler that is given the request's session. */
@@ -185,23 +209,34 @@ export type SessionHandler<T extends object, Info> = (
 interface State {
   /** The client's token; "" when not known or not yet issued. */
   token: string;
-  /** Where the session is stored; "" when it is not (yet) stored. */
+  /** Where the session is saved; "" until a token is issued. */
   key: string;
+  /** Where the values were loaded from (or last saved); "" for a new session. */
+  origin: string;
+  /** The stored bytes at `origin` when loaded or last saved. */
+  base: Uint8Array | undefined;
   deadline: number;
   values: Map<string, unknown>;
   /** `values` is shared with the decoded-session cache: copy before writing. */
   shared: boolean;
-  /** The stored bytes of exactly this state, if known: saved without encoding. */
-  bytes: Uint8Array | undefined;
+  /** `values`, `deadline` or `rememberMe` differ from `base`: encode them. */
+  dirty: boolean;
+  /** What this request changed, key by key ({@linkcode REMOVED} for removals). */
+  changes: Map<string, unknown>;
+  deadlineSet: boolean;
+  rememberMeSet: boolean;
+  /** `destroy()` was called: `origin` is deleted and nothing is merged. */
+  ended: boolean;
   status: SessionStatus;
   rememberMe: boolean | undefined;
   /** Saved on every request (idle timeout), even when unmodified. */
   touch: boolean;
-  /** Store keys to delete when the session is saved. */
-  stale: string[];
   lifetime: number;
   codec: Codec;
 }
+
+/** The change of a removed key. */
+const REMOVED: unique symbol = Symbol("removed");
 
 /** What saving a session gives: its token and store expiry (ms). */
 interface Saved {
@@ -277,6 +312,7 @@ class SessionImpl<T extends object> implements Session<T> {
       );
     }
     state.status = "modified";
+    state.changes.set(key, value);
     const values = state.values;
     // The same primitive again changes nothing that is stored.
     if (
@@ -295,9 +331,11 @@ class SessionImpl<T extends object> implements Session<T> {
   }
 
   remove(key: keyof T & string): void {
-    if (this.#state.values.has(key)) {
+    const state = this.#state;
+    if (state.values.has(key)) {
       this.#writable().delete(key);
-      this.#state.status = "modified";
+      state.changes.set(key, REMOVED);
+      state.status = "modified";
     }
   }
 
@@ -312,9 +350,10 @@ class SessionImpl<T extends object> implements Session<T> {
   clear(): void {
     const state = this.#state;
     if (state.values.size > 0) {
+      for (const key of state.values.keys()) state.changes.set(key, REMOVED);
       state.values = new Map();
       state.shared = false;
-      state.bytes = undefined;
+      state.dirty = true;
       state.status = "modified";
     }
   }
@@ -324,7 +363,9 @@ class SessionImpl<T extends object> implements Session<T> {
     this.#forgetKey();
     state.values = new Map();
     state.shared = false;
+    state.changes.clear();
     state.rememberMe = undefined;
+    state.ended = true;
     state.touch = false;
     state.status = "destroyed";
   }
@@ -342,9 +383,11 @@ class SessionImpl<T extends object> implements Session<T> {
         }`,
       );
     }
-    this.#state.rememberMe = remember;
-    this.#state.bytes = undefined;
-    this.#state.status = "modified";
+    const state = this.#state;
+    state.rememberMe = remember;
+    state.rememberMeSet = true;
+    state.dirty = true;
+    state.status = "modified";
   }
 
   setDeadline(deadline: Date): void {
@@ -356,15 +399,17 @@ class SessionImpl<T extends object> implements Session<T> {
         }`,
       );
     }
-    this.#state.deadline = time;
-    this.#state.bytes = undefined;
-    this.#state.status = "modified";
+    const state = this.#state;
+    state.deadline = time;
+    state.deadlineSet = true;
+    state.dirty = true;
+    state.status = "modified";
   }
 
   /** The values, copied first when they are shared with the cache. */
   #writable(): Map<string, unknown> {
     const state = this.#state;
-    state.bytes = undefined;
+    state.dirty = true;
     if (state.shared) {
       state.values = new Map(state.values);
       state.shared = false;
@@ -372,14 +417,14 @@ class SessionImpl<T extends object> implements Session<T> {
     return state.values;
   }
 
-  /** Queues the stored session for deletion; the next save issues a new token. */
+  /** The next save deletes the stored session and issues a new token. */
   #forgetKey(): void {
     const state = this.#state;
-    if (state.key !== "") state.stale.push(state.key);
     state.key = "";
     state.token = "";
     state.deadline = Date.now() + state.lifetime;
-    state.bytes = undefined;
+    state.deadlineSet = true;
+    state.dirty = true;
   }
 }
 
@@ -412,6 +457,34 @@ function optionError(option: string, rule: string, value: unknown): TypeError {
     `Cannot create SessionManager: ${option} ${rule}, received ${
       describe(value)
     }`,
+  );
+}
+
+const noop = (): void => {};
+
+/** After a save: the session comes from where it was saved, unchanged. */
+function settle(state: State, bytes: Uint8Array): void {
+  state.origin = state.key;
+  state.base = bytes;
+  state.dirty = false;
+  if (state.changes.size > 0) state.changes.clear();
+  state.deadlineSet = false;
+  state.rememberMeSet = false;
+  state.ended = false;
+}
+
+/** Whether two byte arrays hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function defaultOnDropped({ reason, request }: DroppedChanges): void {
+  console.warn(
+    `Dropped the session changes of ${
+      request === undefined ? "a commit" : `${request.method} ${request.url}`
+    }: the session was ${reason} while it ran`,
   );
 }
 
@@ -501,10 +574,17 @@ export class SessionManager<T extends object = Record<string, unknown>>
   #hash: boolean;
   #codec: Codec;
   #onError: (error: unknown, request: Request) => Response | Promise<Response>;
+  #onDropped: (dropped: DroppedChanges) => void;
   /** Set for a plain MemStore with jsonCodec: bytes read and stored uncopied. */
   #fast: FastPath | undefined;
   /** Decoded sessions by their stored bytes, for the fast path. */
   #decoded = new WeakMap<Uint8Array, Decoded>();
+  /** The last save queued for each stored session, over a store that is not the fast path. */
+  #saving = new Map<string, Promise<unknown>>();
+  /** Requests running, by the stored session they loaded. */
+  #running = new Map<string, number>();
+  /** How stored sessions that requests are still running on ended. */
+  #ended = new Map<string, "destroyed" | "renewed">();
 
   /**
    * Creates a session manager.
@@ -535,6 +615,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
       store,
       codec = jsonCodec,
       onError = defaultOnError,
+      onDropped = defaultOnDropped,
       hashTokenInStore = false,
     } = options;
     this.#lifetime = checkDuration(
@@ -565,6 +646,10 @@ export class SessionManager<T extends object = Record<string, unknown>>
       throw optionError("onError", "must be a function", onError);
     }
     this.#onError = onError;
+    if (typeof onDropped !== "function") {
+      throw optionError("onDropped", "must be a function", onDropped);
+    }
+    this.#onDropped = onDropped;
     if (store === undefined) {
       this.#ownStore = new MemStore();
       this.#store = this.#ownStore;
@@ -581,12 +666,13 @@ export class SessionManager<T extends object = Record<string, unknown>>
         store,
       );
     }
-    // A MemStore whose find and commit are its own, with our own codec:
+    // A MemStore whose find, commit and delete are its own, with our own codec:
     // read and store bytes without copying them, and keep them decoded.
     const own = this.#store as MemStore;
     if (
       codec === jsonCodec && own.find === MemStore.prototype.find &&
-      own.commit === MemStore.prototype.commit
+      own.commit === MemStore.prototype.commit &&
+      own.delete === MemStore.prototype.delete
     ) {
       this.#fast = fastPaths.get(own);
     }
@@ -636,31 +722,51 @@ export class SessionManager<T extends object = Record<string, unknown>>
       } catch (error) {
         return finish(await this.#onError(error, request), undefined);
       }
-      let response = handler(request, session, info as Info);
-      if (!(response instanceof Response)) response = await response;
-      if (!(response instanceof Response)) {
-        throw new TypeError(
-          `Cannot send the response: the handler returned ${
-            describe(response)
-          }, not a Response`,
-        );
-      }
       const state = stateOf(session)!;
-      let cookie: string | undefined;
-      if (state.status !== "unmodified" || state.touch) {
-        try {
-          let saved = this.#save(state);
-          if (saved instanceof Promise) saved = await saved;
-          cookie = saved === undefined ? deleteToken(this.#cookie) : writeToken(
-            this.#cookie,
-            saved.token,
-            this.#cookie.persist || state.rememberMe ? saved.expiry : undefined,
+      // Counted while it runs, so a save that finds the stored session gone
+      // can say whether another request destroyed or renewed it.
+      const origin = state.origin;
+      const running = this.#running;
+      if (origin !== "") running.set(origin, (running.get(origin) ?? 0) + 1);
+      try {
+        let response = handler(request, session, info as Info);
+        if (!(response instanceof Response)) response = await response;
+        if (!(response instanceof Response)) {
+          throw new TypeError(
+            `Cannot send the response: the handler returned ${
+              describe(response)
+            }, not a Response`,
           );
-        } catch (error) {
-          return finish(await this.#onError(error, request), undefined);
+        }
+        let cookie: string | undefined;
+        if (state.status !== "unmodified" || state.touch) {
+          try {
+            let saved = this.#save(state, request);
+            if (saved instanceof Promise) saved = await saved;
+            cookie = saved === undefined
+              ? deleteToken(this.#cookie)
+              : writeToken(
+                this.#cookie,
+                saved.token,
+                this.#cookie.persist || state.rememberMe
+                  ? saved.expiry
+                  : undefined,
+              );
+          } catch (error) {
+            return finish(await this.#onError(error, request), undefined);
+          }
+        }
+        return finish(response, cookie);
+      } finally {
+        if (origin !== "") {
+          const left = running.get(origin)! - 1;
+          if (left > 0) running.set(origin, left);
+          else {
+            running.delete(origin);
+            this.#ended.delete(origin);
+          }
         }
       }
-      return finish(response, cookie);
     };
   }
 
@@ -813,15 +919,20 @@ export class SessionManager<T extends object = Record<string, unknown>>
     return new SessionImpl({
       token,
       key,
+      origin: key,
+      base: bytes,
       deadline: data.deadline,
       values: data.values,
       shared,
-      bytes,
+      dirty: bytes === undefined,
+      changes: new Map(),
+      deadlineSet: false,
+      rememberMeSet: false,
+      ended: false,
       status: "unmodified",
       rememberMe: data.rememberMe,
       // A stored session with an idle timeout is saved on every request.
       touch: key !== "" && this.#idleTimeout > 0,
-      stale: [],
       lifetime: this.#lifetime,
       codec: this.#codec,
     });
@@ -895,68 +1006,172 @@ export class SessionManager<T extends object = Record<string, unknown>>
   }
 
   /**
-   * Saves a session: its token and store expiry, or `undefined` for a
-   * destroyed one. Synchronous for a plain MemStore when nothing has to be
-   * deleted or hashed.
+   * Saves a session: its token and store expiry, or `undefined` when it was
+   * destroyed or its changes were dropped. Synchronous for a plain MemStore
+   * without hashing.
    */
-  #save(state: State): Saved | undefined | Promise<Saved | undefined> {
-    if (state.stale.length > 0) {
-      return this.#deleteStale(state).then(() => this.#save(state));
-    }
-    if (state.status === "destroyed") return undefined;
-    if (state.key === "") {
+  #save(
+    state: State,
+    request?: Request,
+  ): Saved | undefined | Promise<Saved | undefined> {
+    if (state.status !== "destroyed" && state.key === "") {
       state.token = newToken();
       if (this.#hash) {
         return hashToken(state.token).then((key) => {
           state.key = key;
-          return this.#write(state);
+          return this.#saveAt(state, request);
         });
       }
       state.key = state.token;
     }
-    return this.#write(state);
+    return this.#saveAt(state, request);
   }
 
-  async #deleteStale(state: State): Promise<void> {
-    const stale = state.stale;
-    state.stale = [];
-    for (const key of stale) await this.#store.delete(key);
-  }
-
-  #encode(state: State): Uint8Array {
-    const data: SessionData = {
-      deadline: new Date(state.deadline),
-      values: Object.fromEntries(state.values),
+  /**
+   * Saves a session under its key: this request's changes on top of the
+   * session as stored now, and deletes the stored session it came from when
+   * the key changed. Saves of one stored session never interleave: over the
+   * fast path they run without a pause, over any other store in turn.
+   */
+  #saveAt(
+    state: State,
+    request: Request | undefined,
+  ): Saved | undefined | Promise<Saved | undefined> {
+    const origin = state.origin;
+    const ended = state.ended;
+    const merge = origin !== "" && !ended;
+    const fast = this.#fast;
+    if (fast !== undefined) {
+      if (merge && !this.#rebase(state, fast.read(origin))) {
+        return this.#drop(state, request);
+      }
+      let saved: Saved | undefined;
+      if (state.status !== "destroyed") {
+        const bytes = this.#bytes(state);
+        saved = this.#saved(state);
+        fast.adopt(state.key, bytes, saved.expiry);
+        if (bytes !== state.base && flat(state.values)) {
+          // The next request reads these values without decoding them.
+          state.shared = true;
+          this.#decoded.set(bytes, {
+            deadline: state.deadline,
+            values: state.values,
+            rememberMe: state.rememberMe,
+          });
+        }
+        settle(state, bytes);
+      }
+      if (origin !== "" && origin !== state.key) {
+        fast.drop(origin);
+        this.#left(state, origin, ended);
+      }
+      return saved;
+    }
+    const save = async (): Promise<Saved | undefined> => {
+      if (merge && !this.#rebase(state, await this.#store.find(origin))) {
+        return this.#drop(state, request);
+      }
+      let saved: Saved | undefined;
+      if (state.status !== "destroyed") {
+        const bytes = this.#bytes(state);
+        saved = this.#saved(state);
+        await this.#store.commit(state.key, bytes, new Date(saved.expiry));
+        settle(state, bytes);
+      }
+      if (origin !== "" && origin !== state.key) {
+        await this.#store.delete(origin);
+        this.#left(state, origin, ended);
+      }
+      return saved;
     };
-    if (state.rememberMe !== undefined) data.rememberMe = state.rememberMe;
-    return this.#codec.encode(data);
+    return origin === "" ? save() : this.#inTurn(origin, save);
   }
 
-  /** Stores a session under its key, encoding it only when it changed. */
-  #write(state: State): Saved | Promise<Saved> {
+  /** Runs `work` after every save of the same stored session queued before it. */
+  #inTurn<R>(origin: string, work: () => Promise<R>): Promise<R> {
+    const saving = this.#saving;
+    const before = saving.get(origin);
+    const run = before === undefined ? work() : before.then(work);
+    const done = run.then(noop, noop);
+    saving.set(origin, done);
+    done.then(() => {
+      if (saving.get(origin) === done) saving.delete(origin);
+    });
+    return run;
+  }
+
+  /**
+   * Puts this request's changes on top of `current`, the session's stored
+   * bytes now. `false` when the session is gone (or past its deadline):
+   * then nothing may be saved.
+   */
+  #rebase(state: State, current: Uint8Array | undefined): boolean {
+    if (current === undefined) return false;
+    const base = state.base;
+    if (current === base || (base !== undefined && sameBytes(current, base))) {
+      return true; // no other request saved it since
+    }
+    const data = this.#decoded.get(current) ?? this.#decode(current);
+    if (data === undefined || !(data.deadline > Date.now())) return false;
+    const values = new Map(data.values);
+    for (const [key, value] of state.changes) {
+      if (value === REMOVED) values.delete(key);
+      else values.set(key, value);
+    }
+    state.values = values;
+    state.shared = false;
+    if (!state.deadlineSet) state.deadline = data.deadline;
+    if (!state.rememberMeSet) state.rememberMe = data.rememberMe;
+    state.base = current;
+    state.dirty = state.changes.size > 0 || state.deadlineSet ||
+      state.rememberMeSet;
+    return true;
+  }
+
+  /** Gives up a save whose session ended meanwhile: the cookie is cleared. */
+  #drop(state: State, request: Request | undefined): undefined {
+    const reason = this.#ended.get(state.origin) ?? "expired";
+    state.token = "";
+    state.key = "";
+    state.origin = "";
+    state.status = "destroyed";
+    this.#onDropped({ reason, request });
+    return undefined;
+  }
+
+  /**
+   * After a save deleted the stored session a session came from: requests
+   * still running on it will learn why it ended.
+   */
+  #left(state: State, origin: string, destroyed: boolean): void {
+    if (this.#running.has(origin)) {
+      this.#ended.set(origin, destroyed ? "destroyed" : "renewed");
+    }
+    if (state.status === "destroyed") {
+      state.origin = "";
+      state.base = undefined;
+    }
+  }
+
+  /** The bytes to store: the stored ones when nothing changed. */
+  #bytes(state: State): Uint8Array {
+    let bytes = state.base;
+    if (state.dirty || bytes === undefined) {
+      const data: SessionData = {
+        deadline: new Date(state.deadline),
+        values: Object.fromEntries(state.values),
+      };
+      if (state.rememberMe !== undefined) data.rememberMe = state.rememberMe;
+      bytes = this.#codec.encode(data);
+    }
+    return bytes;
+  }
+
+  /** The token and store expiry of a session being saved. */
+  #saved(state: State): Saved {
     const expiry = this.#idleTimeout > 0
       ? Math.min(state.deadline, Date.now() + this.#idleTimeout)
       : state.deadline;
-    const saved: Saved = { token: state.token, expiry };
-    const fast = this.#fast;
-    const unchanged = state.bytes;
-    const bytes = unchanged ?? this.#encode(state);
-    state.bytes = bytes;
-    if (fast === undefined) {
-      return this.#store.commit(state.key, bytes, new Date(expiry)).then(() =>
-        saved
-      );
-    }
-    fast.adopt(state.key, bytes, expiry);
-    if (unchanged === undefined && flat(state.values)) {
-      // The next request reads these values without decoding them.
-      state.shared = true;
-      this.#decoded.set(bytes, {
-        deadline: state.deadline,
-        values: state.values,
-        rememberMe: state.rememberMe,
-      });
-    }
-    return saved;
+    return { token: state.token, expiry };
   }
 }
