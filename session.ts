@@ -46,7 +46,11 @@ export type SessionStatus = "unmodified" | "modified" | "destroyed";
 export interface Session<T extends object = Record<string, unknown>> {
   /** The session token: `""` for a session not yet saved, or after `destroy()` or `renewToken()` until it is saved again. */
   readonly token: string;
-  /** `"modified"` once anything changed, `"destroyed"` after `destroy()`. */
+  /**
+   * `"modified"` once anything changed; `"destroyed"` after `destroy()`, or
+   * once a save found the session ended by another request and dropped this
+   * one's changes.
+   */
   readonly status: SessionStatus;
   /** The absolute deadline: the session ends then, whatever the activity. */
   readonly deadline: Date;
@@ -185,9 +189,10 @@ export interface SessionManagerOptions {
  * Why a request's changes to its session were dropped:
  * - `"destroyed"`: another request of the session called `destroy()`;
  * - `"renewed"`: another request called `renewToken()`;
- * - `"expired"`: the store no longer has the session for any other reason
- *   (its timeout passed, a bounded store evicted it, another process deleted
- *   it).
+ * - `"expired"`: the store no longer has the session for any other reason:
+ *   its timeout passed, a bounded store evicted it, or it was ended by
+ *   something this manager did not see running (another process,
+ *   {@linkcode SessionManager.commit} outside a request).
  */
 export type DropReason = "destroyed" | "renewed" | "expired";
 

@@ -696,6 +696,7 @@ Deno.test("new SessionManager() checks its options", async (t) => {
       /codec must have encode and decode methods/,
     );
     bad({ onError: "oops" }, "TypeError", /onError must be a function/);
+    bad({ onDropped: 1 }, "TypeError", /onDropped must be a function/);
     bad(
       { store: new Map() },
       "TypeError",
