@@ -135,12 +135,15 @@ function setCookie(cookie: SessionCookie, value: string): SetCookie {
 /**
  * A `Set-Cookie` value for a session token. With `expiry` (ms since the
  * epoch), the cookie is persistent (`Expires` and `Max-Age`, rounded up to
- * the second); without, it lasts until the browser closes.
+ * the second); without, it lasts until the browser closes. With `memo`, the
+ * value is kept, and given again for the same token within the same second;
+ * without, no token outlives the call.
  */
 export function writeToken(
   cookie: SessionCookie,
   token: string,
   expiry: number | undefined,
+  memo = true,
 ): string {
   let expires = -1;
   let maxAge = -1;
@@ -162,7 +165,7 @@ export function writeToken(
     out.maxAge = maxAge;
   }
   const value = stringifySetCookie(out);
-  lastWritten.set(cookie, { token, expires, maxAge, value });
+  if (memo) lastWritten.set(cookie, { token, expires, maxAge, value });
   return value;
 }
 

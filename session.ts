@@ -756,6 +756,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
                 this.#cookie.persist || state.rememberMe
                   ? saved.expiry
                   : undefined,
+                !this.#hash, // a hashed store keeps no token, nor do we
               );
           } catch (error) {
             return finish(await this.#onError(error, request), undefined);
