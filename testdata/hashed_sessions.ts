@@ -1,6 +1,6 @@
-// Serves sessions with hashTokenInStore, prints every token it issues, then
-// writes a heap snapshot to the path it is given. Used by session_test.ts.
-import { writeHeapSnapshot } from "node:v8";
+// Serves sessions with hashTokenInStore, prints every token it issues on
+// stderr, then a heap snapshot on stdout. Used by session_test.ts.
+import { getHeapSnapshot } from "node:v8";
 import { MemStore } from "../memstore.ts";
 import { SessionManager } from "../session.ts";
 
@@ -14,12 +14,12 @@ const handler = sessions.loadAndSave((_request, session) => {
   return new Response("ok");
 });
 
-/** Two visits of a new browser; the token goes to stdout, and nowhere else. */
+/** Two visits of a new browser; the token goes to stderr, and nowhere else. */
 async function browse(): Promise<void> {
   const first = await handler(new Request("http://localhost/"));
   const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
   await handler(new Request("http://localhost/", { headers: { cookie } }));
-  await Deno.stdout.write(new TextEncoder().encode(cookie.slice(8) + "\n"));
+  await Deno.stderr.write(new TextEncoder().encode(cookie.slice(8) + "\n"));
 }
 
 for (let i = 0; i < 50; i++) await browse();
@@ -28,4 +28,8 @@ await sessions.iterate((session) => {
   visits += session.get("visits")!;
 });
 if (visits !== 100 || store.size !== 50) throw new Error("sessions lost");
-writeHeapSnapshot(Deno.args[0]);
+const out = Deno.stdout.writable.getWriter();
+for await (const chunk of getHeapSnapshot()) {
+  await out.write(new TextEncoder().encode(chunk));
+}
+await out.close();
