@@ -1,0 +1,66 @@
+// The server of `deno task soak`: sessions over a bounded MemStore with a
+// short idle timeout and lifetime, so expiry, the sweep and eviction all run.
+// Prints {"port": N} when listening. GET /_stats collects garbage and reports
+// the heap, the store and the dropped-changes count.
+
+import { MemStore } from "../memstore.ts";
+import { SessionManager } from "../session.ts";
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error("Run with --v8-flags=--expose-gc");
+
+/** Sessions with 3 s of idleness end, and none lives past 30 s. */
+const IDLE_TIMEOUT = 3_000;
+const LIFETIME = 30_000;
+
+const store = new MemStore({ cleanupInterval: 1_000, maxSessions: 2_000 });
+let dropped = 0;
+const sessions = new SessionManager<{ visits: number; note: string }>({
+  store,
+  idleTimeout: IDLE_TIMEOUT,
+  lifetime: LIFETIME,
+  onDropped: () => void dropped++,
+});
+
+const app = sessions.loadAndSave(async (request, session) => {
+  const url = new URL(request.url);
+  switch (url.pathname) {
+    case "/visit": {
+      // A pause, as for a database query: other requests of the session run.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const visits = (session.get("visits") ?? 0) + 1;
+      session.put("visits", visits);
+      return new Response(String(visits));
+    }
+    case "/note":
+      session.put("note", url.searchParams.get("text") ?? "");
+      return new Response("noted");
+    case "/read":
+      return new Response(session.get("note") ?? "");
+    case "/pop":
+      return new Response(session.pop("note") ?? "");
+    case "/login":
+      session.renewToken();
+      return new Response(String(session.get("visits") ?? 0));
+    case "/logout":
+      session.destroy();
+      return new Response("bye");
+  }
+  return new Response("Not Found", { status: 404 });
+});
+
+Deno.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  onListen: ({ port }) => console.log(JSON.stringify({ port })),
+}, (request) => {
+  if (new URL(request.url).pathname !== "/_stats") return app(request);
+  gc();
+  return Response.json({
+    heap: Deno.memoryUsage().heapUsed,
+    held: store.size,
+    bytes: store.bytes,
+    ...store.stats(),
+    dropped,
+  });
+});
