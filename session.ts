@@ -584,11 +584,11 @@ export class SessionManager<T extends object = Record<string, unknown>>
   #fast: FastPath | undefined;
   /** Decoded sessions by their stored bytes, for the fast path. */
   #decoded = new WeakMap<Uint8Array, Decoded>();
-  /** The last save queued for each stored session, over a store that is not the fast path. */
+  /** The last save queued for each stored session (stores other than the fast path). */
   #saving = new Map<string, Promise<unknown>>();
   /** Requests running, by the stored session they loaded. */
   #running = new Map<string, number>();
-  /** How stored sessions that requests are still running on ended. */
+  /** Why a stored session ended, kept while requests that loaded it still run. */
   #ended = new Map<string, "destroyed" | "renewed">();
 
   /**
