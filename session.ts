@@ -187,12 +187,14 @@ export interface SessionManagerOptions {
 
 /**
  * Why a request's changes to its session were dropped:
- * - `"destroyed"`: another request of the session called `destroy()`;
+ * - `"destroyed"`: another request of the session (or
+ *   {@linkcode SessionManager.commit}) called `destroy()`;
  * - `"renewed"`: another request called `renewToken()`;
  * - `"expired"`: the store no longer has the session for any other reason:
- *   its timeout passed, a bounded store evicted it, or it was ended by
- *   something this manager did not see running (another process,
- *   {@linkcode SessionManager.commit} outside a request).
+ *   its timeout passed, a bounded store evicted it, or something other than
+ *   this manager deleted it (another process, another manager). A session
+ *   this manager ended before the last 1,024 it ended also reads as
+ *   `"expired"`.
  */
 export type DropReason = "destroyed" | "renewed" | "expired";
 
@@ -226,8 +228,8 @@ interface State {
   shared: boolean;
   /** `values`, `deadline` or `rememberMe` differ from `base`: encode them. */
   dirty: boolean;
-  /** What this request changed, key by key ({@linkcode REMOVED} for removals). */
-  changes: Map<string, unknown>;
+  /** What this request changed, key by key ({@linkcode REMOVED} for removals); `undefined` for nothing. */
+  changes: Map<string, unknown> | undefined;
   deadlineSet: boolean;
   rememberMeSet: boolean;
   /** `destroy()` was called: `origin` is deleted and nothing is merged. */
@@ -317,7 +319,7 @@ class SessionImpl<T extends object> implements Session<T> {
       );
     }
     state.status = "modified";
-    state.changes.set(key, value);
+    (state.changes ??= new Map()).set(key, value);
     const values = state.values;
     // The same primitive again changes nothing that is stored.
     if (
@@ -339,7 +341,7 @@ class SessionImpl<T extends object> implements Session<T> {
     const state = this.#state;
     if (state.values.has(key)) {
       this.#writable().delete(key);
-      state.changes.set(key, REMOVED);
+      (state.changes ??= new Map()).set(key, REMOVED);
       state.status = "modified";
     }
   }
@@ -355,7 +357,8 @@ class SessionImpl<T extends object> implements Session<T> {
   clear(): void {
     const state = this.#state;
     if (state.values.size > 0) {
-      for (const key of state.values.keys()) state.changes.set(key, REMOVED);
+      const changes = state.changes ??= new Map();
+      for (const key of state.values.keys()) changes.set(key, REMOVED);
       state.values = new Map();
       state.shared = false;
       state.dirty = true;
@@ -368,7 +371,7 @@ class SessionImpl<T extends object> implements Session<T> {
     this.#forgetKey();
     state.values = new Map();
     state.shared = false;
-    state.changes.clear();
+    state.changes = undefined;
     state.rememberMe = undefined;
     state.ended = true;
     state.touch = false;
@@ -467,12 +470,18 @@ function optionError(option: string, rule: string, value: unknown): TypeError {
 
 const noop = (): void => {};
 
+/**
+ * How many ended sessions the manager remembers the reason of, for requests
+ * that were still running on them: beyond that, their reason reads "expired".
+ */
+const ENDED_KEPT = 1024;
+
 /** After a save: the session comes from where it was saved, unchanged. */
 function settle(state: State, bytes: Uint8Array): void {
   state.origin = state.key;
   state.base = bytes;
   state.dirty = false;
-  if (state.changes.size > 0) state.changes.clear();
+  state.changes = undefined;
   state.deadlineSet = false;
   state.rememberMeSet = false;
   state.ended = false;
@@ -586,9 +595,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
   #decoded = new WeakMap<Uint8Array, Decoded>();
   /** The last save queued for each stored session (stores other than the fast path). */
   #saving = new Map<string, Promise<unknown>>();
-  /** Requests running, by the stored session they loaded. */
-  #running = new Map<string, number>();
-  /** Why a stored session ended, kept while requests that loaded it still run. */
+  /** Why the stored sessions this manager ended most recently ended. */
   #ended = new Map<string, "destroyed" | "renewed">();
 
   /**
@@ -727,52 +734,32 @@ export class SessionManager<T extends object = Record<string, unknown>>
       } catch (error) {
         return finish(await this.#onError(error, request), undefined);
       }
+      let response = handler(request, session, info as Info);
+      if (!(response instanceof Response)) response = await response;
+      if (!(response instanceof Response)) {
+        throw new TypeError(
+          `Cannot send the response: the handler returned ${
+            describe(response)
+          }, not a Response`,
+        );
+      }
       const state = stateOf(session)!;
-      // Counted while it runs, so a save that finds the stored session gone
-      // can say whether another request destroyed or renewed it.
-      const origin = state.origin;
-      const running = this.#running;
-      if (origin !== "") running.set(origin, (running.get(origin) ?? 0) + 1);
-      try {
-        let response = handler(request, session, info as Info);
-        if (!(response instanceof Response)) response = await response;
-        if (!(response instanceof Response)) {
-          throw new TypeError(
-            `Cannot send the response: the handler returned ${
-              describe(response)
-            }, not a Response`,
+      let cookie: string | undefined;
+      if (state.status !== "unmodified" || state.touch) {
+        try {
+          let saved = this.#save(state, request);
+          if (saved instanceof Promise) saved = await saved;
+          cookie = saved === undefined ? deleteToken(this.#cookie) : writeToken(
+            this.#cookie,
+            saved.token,
+            this.#cookie.persist || state.rememberMe ? saved.expiry : undefined,
+            !this.#hash, // a hashed store keeps no token, nor do we
           );
-        }
-        let cookie: string | undefined;
-        if (state.status !== "unmodified" || state.touch) {
-          try {
-            let saved = this.#save(state, request);
-            if (saved instanceof Promise) saved = await saved;
-            cookie = saved === undefined
-              ? deleteToken(this.#cookie)
-              : writeToken(
-                this.#cookie,
-                saved.token,
-                this.#cookie.persist || state.rememberMe
-                  ? saved.expiry
-                  : undefined,
-                !this.#hash, // a hashed store keeps no token, nor do we
-              );
-          } catch (error) {
-            return finish(await this.#onError(error, request), undefined);
-          }
-        }
-        return finish(response, cookie);
-      } finally {
-        if (origin !== "") {
-          const left = running.get(origin)! - 1;
-          if (left > 0) running.set(origin, left);
-          else {
-            running.delete(origin);
-            this.#ended.delete(origin);
-          }
+        } catch (error) {
+          return finish(await this.#onError(error, request), undefined);
         }
       }
+      return finish(response, cookie);
     };
   }
 
@@ -931,7 +918,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
       values: data.values,
       shared,
       dirty: bytes === undefined,
-      changes: new Map(),
+      changes: undefined,
       deadlineSet: false,
       rememberMeSet: false,
       ended: false,
@@ -1120,7 +1107,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     const data = this.#decoded.get(current) ?? this.#decode(current);
     if (data === undefined || !(data.deadline > Date.now())) return false;
     const values = new Map(data.values);
-    for (const [key, value] of state.changes) {
+    for (const [key, value] of state.changes ?? []) {
       if (value === REMOVED) values.delete(key);
       else values.set(key, value);
     }
@@ -1129,7 +1116,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     if (!state.deadlineSet) state.deadline = data.deadline;
     if (!state.rememberMeSet) state.rememberMe = data.rememberMe;
     state.base = current;
-    state.dirty = state.changes.size > 0 || state.deadlineSet ||
+    state.dirty = state.changes !== undefined || state.deadlineSet ||
       state.rememberMeSet;
     return true;
   }
@@ -1147,12 +1134,13 @@ export class SessionManager<T extends object = Record<string, unknown>>
 
   /**
    * After a save deleted the stored session a session came from: requests
-   * still running on it will learn why it ended.
+   * still running on it will learn why it ended, if it is among the last
+   * {@linkcode ENDED_KEPT} sessions ended.
    */
   #left(state: State, origin: string, destroyed: boolean): void {
-    if (this.#running.has(origin)) {
-      this.#ended.set(origin, destroyed ? "destroyed" : "renewed");
-    }
+    const ended = this.#ended;
+    ended.set(origin, destroyed ? "destroyed" : "renewed");
+    if (ended.size > ENDED_KEPT) ended.delete(ended.keys().next().value!);
     if (state.status === "destroyed") {
       state.origin = "";
       state.base = undefined;

@@ -336,7 +336,7 @@ Deno.test("SessionManager.commit() drops the changes of a session destroyed mean
     expiry: new Date(0),
   });
   assert.equal(stale.status, "destroyed");
-  assert.deepEqual(dropped, [{ reason: "expired", request: undefined }]);
+  assert.deepEqual(dropped, [{ reason: "destroyed", request: undefined }]);
   assert.equal((await sessions.load(token)).get("a"), undefined);
 });
 
@@ -763,4 +763,31 @@ Deno.test("SessionManager follows the model in the counterexamples fast-check sh
       await check(commands, new YieldingStore({ cleanupInterval: 0 }), idle);
     });
   }
+});
+
+Deno.test("SessionManager remembers why its last 1,024 ended sessions ended, and no more", async () => {
+  const dropped: DroppedChanges[] = [];
+  using sessions = new SessionManager<Values>({
+    onDropped: (change) => dropped.push(change),
+  });
+  /** A saved session, and a second copy of it loaded as a request would. */
+  const pair = async () => {
+    const session = await sessions.load("");
+    session.put("a", 1);
+    const { token } = await sessions.commit(session);
+    return [session, await sessions.load(token)] as const;
+  };
+  for (const others of [1023, 1024]) {
+    const [first, stale] = await pair();
+    first.renewToken();
+    await sessions.commit(first);
+    for (let i = 0; i < others; i++) {
+      const [session] = await pair();
+      session.destroy();
+      await sessions.commit(session);
+    }
+    stale.put("a", 2);
+    await sessions.commit(stale);
+  }
+  assert.deepEqual(dropped.map((d) => d.reason), ["renewed", "expired"]);
 });
