@@ -787,6 +787,10 @@ Deno.test("SessionManager with hashTokenInStore keeps no token in the store", as
     await (await browser.get("/get")).text(),
     "Hello from a session!",
   );
+  // A key from the store, sent as a cookie, opens nothing.
+  const thief = client(s.sessions.loadAndSave(app));
+  thief.cookie = `session=${keys[0]}`;
+  assert.equal(await (await thief.get("/get")).text(), "");
 
   // iterate() still works, and destroy() in it deletes that session.
   let seen = 0;
