@@ -196,12 +196,7 @@ export class MemStore implements IterableStore, Disposable {
     }
     fastPaths.set(this, {
       peek: (token) => this.#live(token)?.data,
-      read: (token) => {
-        const entry = this.#sessions.get(token);
-        return entry !== undefined && entry.expiry > Date.now()
-          ? entry.data
-          : undefined;
-      },
+      read: (token) => this.#held(token)?.data,
       adopt: (token, data, expiry) => this.#store(token, data, expiry),
       drop: (token) => this.#drop(token),
     });
@@ -273,14 +268,17 @@ export class MemStore implements IterableStore, Disposable {
     return Promise.resolve(this.#live(token)?.data.slice());
   }
 
+  /** The live session of a token: live while `Date.now() < expiry`. */
+  #held(token: string): Entry | undefined {
+    const entry = this.#sessions.get(token);
+    return entry !== undefined && entry.expiry > Date.now() ? entry : undefined;
+  }
+
   /** The live session of a token, counting a hit or a miss. */
   #live(token: string): Entry | undefined {
-    const entry = this.#sessions.get(token);
-    if (entry === undefined || entry.expiry <= Date.now()) {
-      this.#misses++;
-      return undefined;
-    }
-    this.#hits++;
+    const entry = this.#held(token);
+    if (entry === undefined) this.#misses++;
+    else this.#hits++;
     return entry;
   }
 
