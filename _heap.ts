@@ -1,100 +1,135 @@
-/** An item of a {@linkcode MinHeap}: ordered by `key`, placed at `index`. */
-export interface HeapItem {
-  /** The value the heap orders by, smallest first. */
-  key: number;
-  /** Where the item is in the heap; -1 when it is not in one. */
-  index: number;
-}
-
 /**
- * A binary min-heap whose items know their own place, so an item can be
- * re-keyed or removed in O(log n) without a search.
+ * A binary min-heap of slots: small whole numbers that name items kept
+ * elsewhere, each with a key to order by. Keys and places are kept in typed
+ * arrays, so ordering touches no object, and the heap knows where each slot
+ * is, so a slot can be re-keyed or removed in O(log n) without a search.
  */
-export class MinHeap<T extends HeapItem> {
-  #items: T[] = [];
+export class SlotHeap {
+  /** The slot at each place. */
+  #slots: Int32Array;
+  /** The key at each place. */
+  #keys: Float64Array;
+  /** The place of each slot; -1 when the slot is not in the heap. */
+  #at: Int32Array;
+  #size = 0;
 
-  /** How many items the heap holds. */
+  /** Creates an empty heap for slots numbered below `capacity`. */
+  constructor(capacity: number) {
+    this.#slots = new Int32Array(capacity);
+    this.#keys = new Float64Array(capacity);
+    this.#at = new Int32Array(capacity).fill(-1);
+  }
+
+  /** How many slots the heap holds. */
   get size(): number {
-    return this.#items.length;
+    return this.#size;
   }
 
-  /** The item with the smallest key, without removing it. */
-  peek(): T | undefined {
-    return this.#items[0];
+  /**
+   * Makes room for slots numbered below `capacity`; every slot held must be
+   * numbered below it. O(capacity).
+   */
+  resize(capacity: number): void {
+    const size = this.#size;
+    const slots = new Int32Array(capacity);
+    slots.set(this.#slots.subarray(0, size));
+    const keys = new Float64Array(capacity);
+    keys.set(this.#keys.subarray(0, size));
+    const at = new Int32Array(capacity).fill(-1);
+    for (let i = 0; i < size; i++) at[slots[i]!] = i;
+    this.#slots = slots;
+    this.#keys = keys;
+    this.#at = at;
   }
 
-  /** Adds an item that is in no heap. O(log n). */
-  push(item: T): void {
-    const items = this.#items;
-    item.index = items.length;
-    items.push(item);
-    this.#up(item);
+  /** The slot with the smallest key, or -1 when the heap is empty. */
+  peek(): number {
+    return this.#size === 0 ? -1 : this.#slots[0]!;
   }
 
-  /** Removes and returns the item with the smallest key. O(log n). */
-  pop(): T | undefined {
-    const top = this.#items[0];
-    if (top !== undefined) this.remove(top);
-    return top;
+  /** The smallest key, or `Infinity` when the heap is empty. */
+  peekKey(): number {
+    return this.#size === 0 ? Infinity : this.#keys[0]!;
   }
 
-  /** Removes an item held by this heap. O(log n). */
-  remove(item: T): void {
-    const items = this.#items;
-    const last = items.pop()!;
-    if (last !== item) {
-      last.index = item.index;
-      items[item.index] = last;
-      this.#down(last);
-      this.#up(last);
-    }
-    item.index = -1;
+  /** The key of a slot the heap holds. */
+  keyOf(slot: number): number {
+    return this.#keys[this.#at[slot]!]!;
   }
 
-  /** Gives an item held by this heap a new key and restores the order. O(log n). */
-  rekey(item: T, key: number): void {
-    const old = item.key;
-    item.key = key;
-    if (key < old) this.#up(item);
-    else if (key > old) this.#down(item);
+  /** Adds a slot that is not in the heap. O(log n). */
+  push(slot: number, key: number): void {
+    this.#up(this.#size++, slot, key);
   }
 
-  #up(item: T): void {
-    const items = this.#items;
-    const key = item.key;
-    let i = item.index;
+  /** Removes a slot the heap holds. O(log n). */
+  remove(slot: number): void {
+    const i = this.#at[slot]!;
+    this.#at[slot] = -1;
+    const last = --this.#size;
+    if (i === last) return;
+    const moved = this.#slots[last]!;
+    const key = this.#keys[last]!;
+    if (i > 0 && key < this.#keys[(i - 1) >> 1]!) this.#up(i, moved, key);
+    else this.#down(i, moved, key);
+  }
+
+  /** Gives a slot the heap holds a new key and restores the order. O(log n). */
+  rekey(slot: number, key: number): void {
+    const i = this.#at[slot]!;
+    if (key < this.#keys[i]!) this.#up(i, slot, key);
+    else this.#down(i, slot, key);
+  }
+
+  /**
+   * Renumbers slot `from` as `to`, which must not be in the heap; `from`
+   * need not be in it either. O(1).
+   */
+  rename(from: number, to: number): void {
+    const i = this.#at[from]!;
+    this.#at[from] = -1;
+    this.#at[to] = i;
+    if (i >= 0) this.#slots[i] = to;
+  }
+
+  /** Puts `slot` with `key` at place `i` or above it. */
+  #up(i: number, slot: number, key: number): void {
+    const slots = this.#slots, keys = this.#keys, at = this.#at;
     while (i > 0) {
-      const parentIndex = (i - 1) >> 1;
-      const parent = items[parentIndex]!;
-      if (parent.key <= key) break;
-      parent.index = i;
-      items[i] = parent;
-      i = parentIndex;
+      const parent = (i - 1) >> 1;
+      const parentKey = keys[parent]!;
+      if (parentKey <= key) break;
+      const parentSlot = slots[parent]!;
+      slots[i] = parentSlot;
+      keys[i] = parentKey;
+      at[parentSlot] = i;
+      i = parent;
     }
-    item.index = i;
-    items[i] = item;
+    slots[i] = slot;
+    keys[i] = key;
+    at[slot] = i;
   }
 
-  #down(item: T): void {
-    const items = this.#items;
-    const length = items.length;
-    const key = item.key;
-    let i = item.index;
+  /** Puts `slot` with `key` at place `i` or below it. */
+  #down(i: number, slot: number, key: number): void {
+    const slots = this.#slots, keys = this.#keys, at = this.#at;
+    const size = this.#size;
     for (;;) {
       let child = 2 * i + 1;
-      if (child >= length) break;
-      let smallest = items[child]!;
-      const right = items[child + 1];
-      if (right !== undefined && right.key < smallest.key) {
-        smallest = right;
-        child++;
+      if (child >= size) break;
+      let childKey = keys[child]!;
+      if (child + 1 < size && keys[child + 1]! < childKey) {
+        childKey = keys[++child]!;
       }
-      if (smallest.key >= key) break;
-      smallest.index = i;
-      items[i] = smallest;
+      if (childKey >= key) break;
+      const childSlot = slots[child]!;
+      slots[i] = childSlot;
+      keys[i] = childKey;
+      at[childSlot] = i;
       i = child;
     }
-    item.index = i;
-    items[i] = item;
+    slots[i] = slot;
+    keys[i] = key;
+    at[slot] = i;
   }
 }

@@ -1,42 +1,47 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type HeapItem, MinHeap } from "./_heap.ts";
+import { SlotHeap } from "./_heap.ts";
 
-const item = (key: number): HeapItem => ({ key, index: -1 });
-
-function drain(heap: MinHeap<HeapItem>): number[] {
+/** Pops every slot, smallest key first; returns the keys. */
+function drain(heap: SlotHeap): number[] {
   const keys: number[] = [];
-  for (let top = heap.pop(); top !== undefined; top = heap.pop()) {
-    keys.push(top.key);
+  for (let slot = heap.peek(); slot >= 0; slot = heap.peek()) {
+    keys.push(heap.peekKey());
+    heap.remove(slot);
   }
   return keys;
 }
 
-Deno.test("MinHeap.pop() returns items smallest key first", () => {
-  const heap = new MinHeap<HeapItem>();
-  for (const key of [5, 3, 9, 1, 7, 3]) heap.push(item(key));
+Deno.test("SlotHeap gives slots back smallest key first", () => {
+  const heap = new SlotHeap(8);
+  [5, 3, 9, 1, 7, 3].forEach((key, slot) => heap.push(slot, key));
   assert.equal(heap.size, 6);
-  assert.equal(heap.peek()?.key, 1);
+  assert.equal(heap.peek(), 3);
+  assert.equal(heap.keyOf(2), 9);
   assert.deepEqual(drain(heap), [1, 3, 3, 5, 7, 9]);
-  assert.equal(heap.pop(), undefined);
+  assert.equal(heap.peek(), -1);
+  assert.equal(heap.peekKey(), Infinity);
 });
 
-Deno.test("MinHeap.remove() and rekey() keep the order", () => {
-  const heap = new MinHeap<HeapItem>();
-  const items = [4, 8, 2, 6, 10].map(item);
-  for (const it of items) heap.push(it);
-  heap.remove(items[2]!); // key 2
-  assert.equal(items[2]!.index, -1);
-  heap.rekey(items[4]!, 1); // 10 -> 1
-  heap.rekey(items[0]!, 9); // 4 -> 9
+Deno.test("SlotHeap.remove(), rekey(), rename() and resize() keep the order", () => {
+  const heap = new SlotHeap(8);
+  [4, 8, 2, 6, 10].forEach((key, slot) => heap.push(slot, key));
+  heap.remove(2); // key 2
+  heap.rekey(4, 1); // 10 -> 1
+  heap.rekey(0, 9); // 4 -> 9
+  heap.rename(4, 2); // slot 4 is now slot 2
+  assert.equal(heap.peek(), 2);
+  heap.resize(4);
+  assert.equal(heap.keyOf(0), 9);
   assert.deepEqual(drain(heap), [1, 6, 8, 9]);
 });
 
-Deno.test("MinHeap matches a sorted array under random operations", () => {
+Deno.test("SlotHeap matches a plain list under random operations", () => {
   const op = fc.oneof(
     fc.record({ kind: fc.constant("push" as const), key: fc.integer() }),
     fc.record({ kind: fc.constant("pop" as const) }),
     fc.record({ kind: fc.constant("remove" as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant("rename" as const), at: fc.nat() }),
     fc.record({
       kind: fc.constant("rekey" as const),
       at: fc.nat(),
@@ -44,32 +49,49 @@ Deno.test("MinHeap matches a sorted array under random operations", () => {
     }),
   );
   fc.assert(fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-    const heap = new MinHeap<HeapItem>();
-    const held: HeapItem[] = [];
+    const capacity = 256;
+    const heap = new SlotHeap(capacity);
+    const held = new Map<number, number>(); // slot -> key
+    const free = () => {
+      let slot = 0;
+      while (held.has(slot)) slot++;
+      return slot;
+    };
     for (const o of ops) {
+      const slots = [...held.keys()];
       if (o.kind === "push") {
-        const it = item(o.key);
-        heap.push(it);
-        held.push(it);
+        const slot = free();
+        heap.push(slot, o.key);
+        held.set(slot, o.key);
       } else if (o.kind === "pop") {
-        const min = held.reduce<HeapItem | undefined>(
-          (a, b) => a === undefined || b.key < a.key ? b : a,
-          undefined,
-        );
-        const top = heap.pop();
-        assert.equal(top?.key, min?.key);
-        if (top !== undefined) held.splice(held.indexOf(top), 1);
-      } else if (held.length > 0) {
-        const it = held[o.at % held.length]!;
-        if (o.kind === "remove") {
-          heap.remove(it);
-          held.splice(held.indexOf(it), 1);
+        const min = Math.min(...held.values());
+        const top = heap.peek();
+        if (held.size === 0) {
+          assert.equal(top, -1);
         } else {
-          heap.rekey(it, o.key);
+          assert.equal(heap.peekKey(), min);
+          assert.equal(held.get(top), min);
+          heap.remove(top);
+          held.delete(top);
+        }
+      } else if (slots.length > 0) {
+        const slot = slots[o.at % slots.length]!;
+        if (o.kind === "remove") {
+          heap.remove(slot);
+          held.delete(slot);
+        } else if (o.kind === "rename") {
+          const to = free();
+          heap.rename(slot, to);
+          held.set(to, held.get(slot)!);
+          held.delete(slot);
+        } else {
+          heap.rekey(slot, o.key);
+          held.set(slot, o.key);
         }
       }
-      assert.equal(heap.size, held.length);
+      assert.equal(heap.size, held.size);
+      for (const [slot, key] of held) assert.equal(heap.keyOf(slot), key);
     }
-    assert.deepEqual(drain(heap), held.map((h) => h.key).sort((a, b) => a - b));
+    assert.deepEqual(drain(heap), [...held.values()].sort((a, b) => a - b));
   }));
 });

@@ -7,7 +7,7 @@
 
 import { describe } from "./_describe.ts";
 import { fastPaths } from "./_fast_path.ts";
-import { type HeapItem, MinHeap } from "./_heap.ts";
+import { SlotHeap } from "./_heap.ts";
 import { setUnrefInterval, setUnrefTimeout } from "./_timers.ts";
 import type { IterableStore } from "./store.ts";
 
@@ -57,29 +57,8 @@ const MAX_INTERVAL = 2_147_483_647;
 /** How long one slice of a sweep may hold the event loop, in milliseconds. */
 const SLICE_MS = 1;
 
-/** A held session; also its place in the expiry heap. */
-class Entry implements HeapItem {
-  data: Uint8Array;
-  /** When the session stops being live, in ms since the epoch. */
-  expiry: number;
-  token: string;
-  /**
-   * The heap's key: at most `expiry`. A commit that extends a session only
-   * moves `expiry`; the sweep re-keys the entry when the old key comes due.
-   */
-  key: number;
-  index = -1;
-  /** What the session counts against maxBytes: data and token. */
-  size: number;
-
-  constructor(token: string, data: Uint8Array, expiry: number, size: number) {
-    this.data = data;
-    this.expiry = expiry;
-    this.token = token;
-    this.key = expiry;
-    this.size = size;
-  }
-}
+/** The fewest sessions the store's arrays make room for. */
+const MIN_CAPACITY = 64;
 
 function checkLimit(name: string, value: unknown): number {
   if (value === undefined) return Infinity;
@@ -136,8 +115,23 @@ function tokenError(action: string, token: unknown): TypeError {
  * ```
  */
 export class MemStore implements IterableStore, Disposable {
-  #sessions = new Map<string, Entry>();
-  #expiries = new MinHeap<Entry>();
+  // Sessions are kept in parallel arrays by slot, and slots 0 to size - 1
+  // are always the ones in use (a removal moves the last slot into the
+  // hole): the Map holds a token's slot, a small integer, so there is no
+  // object per session to read or collect, and expiries and sizes sit in
+  // typed arrays. The heap orders slots by expiry for the sweep and for
+  // eviction; a slot's heap key is at most its expiry (an extension only
+  // moves the expiry, and the slot is re-keyed when the old key comes due).
+  #slots = new Map<string, number>();
+  #data: Uint8Array[] = [];
+  #tokens: string[] = [];
+  /**
+   * Two numbers a slot, side by side so that a commit reads and writes one
+   * place: at 2 * slot its expiry, at 2 * slot + 1 what it counts against
+   * maxBytes (data and token).
+   */
+  #meta = new Float64Array(2 * MIN_CAPACITY);
+  #heap = new SlotHeap(MIN_CAPACITY);
   #interval: ReturnType<typeof setInterval> | undefined;
   #resume: ReturnType<typeof setTimeout> | undefined;
   #maxSessions: number;
@@ -195,8 +189,8 @@ export class MemStore implements IterableStore, Disposable {
       }, interval);
     }
     fastPaths.set(this, {
-      peek: (token) => this.#live(token)?.data,
-      read: (token) => this.#held(token)?.data,
+      peek: (token) => this.#dataAt(this.#live(token)),
+      read: (token) => this.#dataAt(this.#held(token)),
       adopt: (token, data, expiry) => this.#store(token, data, expiry),
       drop: (token) => this.#drop(token),
     });
@@ -204,7 +198,7 @@ export class MemStore implements IterableStore, Disposable {
 
   /** Sessions held in memory, including expired ones not yet swept. */
   get size(): number {
-    return this.#sessions.size;
+    return this.#slots.size;
   }
 
   /**
@@ -265,21 +259,29 @@ export class MemStore implements IterableStore, Disposable {
     if (typeof token !== "string") {
       return Promise.reject(tokenError("find session", token));
     }
-    return Promise.resolve(this.#live(token)?.data.slice());
+    return Promise.resolve(this.#dataAt(this.#live(token))?.slice());
   }
 
-  /** The live session of a token: live while `Date.now() < expiry`. */
-  #held(token: string): Entry | undefined {
-    const entry = this.#sessions.get(token);
-    return entry !== undefined && entry.expiry > Date.now() ? entry : undefined;
+  /** The stored bytes in a slot, or undefined for -1. */
+  #dataAt(slot: number): Uint8Array | undefined {
+    return slot < 0 ? undefined : this.#data[slot];
   }
 
-  /** The live session of a token, counting a hit or a miss. */
-  #live(token: string): Entry | undefined {
-    const entry = this.#held(token);
-    if (entry === undefined) this.#misses++;
+  /**
+   * The slot of a token's live session, or -1: live while
+   * `Date.now() < expiry`.
+   */
+  #held(token: string): number {
+    const slot = this.#slots.get(token);
+    return slot !== undefined && this.#meta[2 * slot]! > Date.now() ? slot : -1;
+  }
+
+  /** Like #held, counting a hit or a miss. */
+  #live(token: string): number {
+    const slot = this.#held(token);
+    if (slot < 0) this.#misses++;
     else this.#hits++;
-    return entry;
+    return slot;
   }
 
   /**
@@ -343,9 +345,9 @@ export class MemStore implements IterableStore, Disposable {
    * session larger than maxBytes.
    */
   #store(token: string, data: Uint8Array, expiry: number): void {
-    const entry = this.#sessions.get(token);
+    let slot = this.#slots.get(token);
     if (expiry <= Date.now()) {
-      if (entry !== undefined) this.#remove(entry);
+      if (slot !== undefined) this.#remove(slot);
       return;
     }
     const size = data.byteLength + token.length; // as maxBytes counts
@@ -354,32 +356,41 @@ export class MemStore implements IterableStore, Disposable {
         `Cannot commit session: it takes ${size} bytes (data and token), more than maxBytes (${this.#maxBytes})`,
       );
     }
-    if (entry === undefined) {
+    const heap = this.#heap;
+    if (slot === undefined) {
       if (
-        this.#sessions.size >= this.#maxSessions ||
+        this.#slots.size >= this.#maxSessions ||
         this.#bytes + size > this.#maxBytes
       ) {
         this.#makeRoom(1, size);
       }
-      const created = new Entry(token, data, expiry, size);
-      this.#sessions.set(token, created);
-      this.#expiries.push(created);
+      slot = this.#data.length;
+      if (2 * slot === this.#meta.length) this.#resize(2 * slot);
+      this.#slots.set(token, slot);
+      this.#data.push(data);
+      this.#tokens.push(token);
+      this.#meta[2 * slot] = expiry;
+      this.#meta[2 * slot + 1] = size;
+      heap.push(slot, expiry);
       this.#bytes += size;
       return;
     }
-    const grows = size - entry.size;
+    let meta = this.#meta;
+    const grows = size - meta[2 * slot + 1]!;
     if (this.#bytes + grows > this.#maxBytes) {
       // Make room among the others: this session is not a candidate.
-      this.#expiries.remove(entry);
+      heap.remove(slot);
       this.#makeRoom(0, grows);
-      entry.key = expiry;
-      this.#expiries.push(entry);
-    } else if (expiry < entry.key) {
-      this.#expiries.rekey(entry, expiry);
+      slot = this.#slots.get(token)!; // removals may have moved it,
+      meta = this.#meta; // and shrunk the arrays
+      heap.push(slot, expiry);
+    } else if (expiry < meta[2 * slot]! && expiry < heap.keyOf(slot)) {
+      // (The key is at most the old expiry: a later expiry needs no look.)
+      heap.rekey(slot, expiry);
     }
-    entry.data = data;
-    entry.expiry = expiry;
-    entry.size = size;
+    this.#data[slot] = data;
+    meta[2 * slot] = expiry;
+    meta[2 * slot + 1] = size;
     this.#bytes += grows;
   }
 
@@ -390,19 +401,20 @@ export class MemStore implements IterableStore, Disposable {
    */
   #makeRoom(sessions: number, bytes: number): void {
     const now = Date.now();
-    const expiries = this.#expiries;
+    const heap = this.#heap;
     while (
-      this.#sessions.size + sessions > this.#maxSessions ||
+      this.#slots.size + sessions > this.#maxSessions ||
       this.#bytes + bytes > this.#maxBytes
     ) {
-      const entry = expiries.peek();
-      if (entry === undefined) return;
-      if (entry.key < entry.expiry) {
-        expiries.rekey(entry, entry.expiry); // extended since it was keyed
+      const slot = heap.peek();
+      if (slot < 0) return;
+      const expiry = this.#meta[2 * slot]!;
+      if (heap.peekKey() < expiry) {
+        heap.rekey(slot, expiry); // extended since it was keyed
         continue;
       }
-      this.#remove(entry);
-      if (entry.expiry <= now) this.#expired++;
+      this.#remove(slot);
+      if (expiry <= now) this.#expired++;
       else this.#evicted++;
     }
   }
@@ -455,8 +467,10 @@ export class MemStore implements IterableStore, Disposable {
   all(): Promise<Map<string, Uint8Array>> {
     const now = Date.now();
     const live = new Map<string, Uint8Array>();
-    for (const [token, entry] of this.#sessions) {
-      if (now < entry.expiry) live.set(token, entry.data.slice());
+    for (const [token, slot] of this.#slots) {
+      if (now < this.#meta[2 * slot]!) {
+        live.set(token, this.#data[slot]!.slice());
+      }
     }
     return Promise.resolve(live);
   }
@@ -504,14 +518,41 @@ export class MemStore implements IterableStore, Disposable {
   }
 
   #drop(token: string): void {
-    const entry = this.#sessions.get(token);
-    if (entry !== undefined) this.#remove(entry);
+    const slot = this.#slots.get(token);
+    if (slot !== undefined) this.#remove(slot);
   }
 
-  #remove(entry: Entry): void {
-    this.#sessions.delete(entry.token);
-    this.#expiries.remove(entry);
-    this.#bytes -= entry.size;
+  /** Removes the session in `slot`, moving the last slot into its place. */
+  #remove(slot: number): void {
+    const data = this.#data, tokens = this.#tokens;
+    this.#slots.delete(tokens[slot]!);
+    this.#heap.remove(slot);
+    const meta = this.#meta;
+    this.#bytes -= meta[2 * slot + 1]!;
+    const last = data.length - 1;
+    if (slot !== last) {
+      const token = tokens[last]!;
+      data[slot] = data[last]!;
+      tokens[slot] = token;
+      meta.copyWithin(2 * slot, 2 * last, 2 * last + 2);
+      this.#slots.set(token, slot);
+      this.#heap.rename(last, slot);
+    }
+    data.pop();
+    tokens.pop();
+    const capacity = meta.length / 2;
+    if (last < capacity / 4 && capacity > MIN_CAPACITY) {
+      this.#resize(capacity / 2);
+    }
+  }
+
+  /** Gives the slot arrays room for `capacity` sessions. O(capacity). */
+  #resize(capacity: number): void {
+    const used = this.#data.length;
+    const meta = new Float64Array(2 * capacity);
+    meta.set(this.#meta.subarray(0, 2 * used));
+    this.#meta = meta;
+    this.#heap.resize(capacity);
   }
 
   /**
@@ -522,18 +563,16 @@ export class MemStore implements IterableStore, Disposable {
     this.#resume = undefined;
     const now = Date.now();
     const started = performance.now();
-    const expiries = this.#expiries;
+    const heap = this.#heap;
     let done = 0;
-    for (
-      let entry = expiries.peek();
-      entry !== undefined && entry.key <= now;
-      entry = expiries.peek()
-    ) {
-      if (entry.expiry <= now) {
-        this.#remove(entry);
+    for (let slot = heap.peek(); slot >= 0; slot = heap.peek()) {
+      if (heap.peekKey() > now) return;
+      const expiry = this.#meta[2 * slot]!;
+      if (expiry <= now) {
+        this.#remove(slot);
         this.#expired++;
       } else {
-        expiries.rekey(entry, entry.expiry);
+        heap.rekey(slot, expiry);
       }
       if (++done % 64 === 0 && performance.now() - started >= SLICE_MS) {
         this.#resume = setUnrefTimeout(() => this.#sweep(), 0);

@@ -522,6 +522,27 @@ Deno.test("MemStore with maxBytes counts data and token, and makes room", async 
   clock.tick(0);
 });
 
+Deno.test("MemStore with maxBytes grows a session among many, evicting most", async () => {
+  using _clock = fakeTime();
+  using store = new MemStore({ cleanupInterval: 0, maxBytes: 2000 });
+  for (let i = 0; i < 300; i++) {
+    await store.commit(`s${1000 + i}`, new Uint8Array(1), inMs(1000 + i));
+  }
+  assert.equal(store.bytes, 300 * 6);
+  // The first session grows to 1,505 bytes: all but the last 82 others go.
+  await store.commit("s1000", new Uint8Array(1500), inMs(5000));
+  assert.equal(store.size, 83);
+  assert.equal(store.bytes, 1505 + 82 * 6);
+  assert.equal((await store.find("s1000"))?.length, 1500);
+  await store.delete("s1000");
+  assert.equal(store.bytes, 82 * 6);
+  const all = await store.all();
+  assert.deepEqual(
+    [...all.keys()].sort(),
+    Array.from({ length: 82 }, (_, i) => `s${1218 + i}`),
+  );
+});
+
 Deno.test("MemStore refuses a session larger than maxBytes and changes nothing", async () => {
   using _clock = fakeTime();
   using store = new MemStore({ cleanupInterval: 0, maxBytes: 20 });
@@ -575,14 +596,26 @@ Deno.test("new MemStore() checks maxSessions and maxBytes", () => {
   }
 });
 
-Deno.test("MemStore matches a trivially correct model under random operations", async () => {
-  type Op =
-    | { op: "commit"; token: string; byte: number; ttl: number }
-    | { op: "find" | "delete"; token: string }
-    | { op: "all" }
-    | { op: "tick"; ms: number };
-  const token = fc.constantFrom("a", "b", "c", "d");
+type ModelOp =
+  | { op: "commit"; token: string; byte: number; ttl: number }
+  | { op: "find" | "delete"; token: string }
+  | { op: "all" }
+  | { op: "tick"; ms: number }
+  // Commits (or, with ttl null, deletes) tokens t<from> to t<from + count - 1>.
+  | { op: "range"; from: number; count: number; ttl: number | null };
+
+/** Random operations on `names`, checked against a Map of plain data. */
+async function checkModel(names: string[], ranges: boolean): Promise<void> {
+  type Op = ModelOp;
+  const token = fc.constantFrom(...names);
+  const range: fc.Arbitrary<Op> = fc.record({
+    op: fc.constant("range" as const),
+    from: fc.nat({ max: names.length - 1 }),
+    count: fc.integer({ min: 1, max: names.length }),
+    ttl: fc.constantFrom(null, 50, 100, 150),
+  });
   const op: fc.Arbitrary<Op> = fc.oneof(
+    ...(ranges ? [range, range] : []),
     fc.record({
       op: fc.constant("commit" as const),
       token,
@@ -602,6 +635,7 @@ Deno.test("MemStore matches a trivially correct model under random operations", 
   );
   await fc.assert(
     fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
+      const byte = (t: string) => t.length;
       using clock = fakeTime();
       using store = new MemStore({ cleanupInterval: 100 });
       const model = new Map<string, { byte: number; expiry: number }>();
@@ -643,14 +677,41 @@ Deno.test("MemStore matches a trivially correct model under random operations", 
           case "tick":
             clock.tick(step.ms);
             break;
+          case "range":
+            for (let i = step.from; i < step.from + step.count; i++) {
+              const t = `t${i % names.length}`;
+              if (step.ttl === null) {
+                await store.delete(t);
+                model.delete(t);
+              } else {
+                const expiry = Date.now() + step.ttl;
+                const data = new Uint8Array(t.length).fill(byte(t));
+                await store.commit(t, data.subarray(0, 1), new Date(expiry));
+                model.set(t, { byte: byte(t), expiry });
+              }
+            }
+            break;
         }
         assert.ok(
           store.size >=
             [...model.keys()].filter((t) => live(t) !== undefined).length,
         );
-        assert.equal(store.bytes, store.size * 2, "1 data byte + 1 token char");
+        // Each session: 1 data byte + its token's length. The store may still
+        // hold expired ones, and no session the model has forgotten.
+        let liveBytes = 0, heldBytes = 0;
+        for (const t of model.keys()) {
+          heldBytes += 1 + t.length;
+          if (live(t) !== undefined) liveBytes += 1 + t.length;
+        }
+        assert.ok(liveBytes <= store.bytes && store.bytes <= heldBytes);
       }
     }),
-    { numRuns: 300 },
+    { numRuns: ranges ? 100 : 300 },
   );
-});
+}
+
+Deno.test("MemStore matches a trivially correct model under random operations", () =>
+  checkModel(["a", "b", "c", "d"], false));
+
+Deno.test("MemStore matches the model while its arrays grow and shrink", () =>
+  checkModel(Array.from({ length: 300 }, (_, i) => `t${i}`), true));
