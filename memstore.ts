@@ -574,7 +574,7 @@ export class MemStore implements IterableStore, Disposable {
       } else {
         heap.rekey(slot, expiry);
       }
-      if (++done % 64 === 0 && performance.now() - started >= SLICE_MS) {
+      if (++done % 16 === 0 && performance.now() - started >= SLICE_MS) {
         this.#resume = setUnrefTimeout(() => this.#sweep(), 0);
         return;
       }
