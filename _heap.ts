@@ -94,42 +94,34 @@ export class SlotHeap {
 
   /** Puts `slot` with `key` at place `i` or above it. */
   #up(i: number, slot: number, key: number): void {
-    const slots = this.#slots, keys = this.#keys, at = this.#at;
+    const slots = this.#slots, keys = this.#keys;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const parentKey = keys[parent]!;
-      if (parentKey <= key) break;
-      const parentSlot = slots[parent]!;
-      slots[i] = parentSlot;
-      keys[i] = parentKey;
-      at[parentSlot] = i;
+      if (keys[parent]! <= key) break;
+      this.#place(i, slots[parent]!, keys[parent]!);
       i = parent;
     }
-    slots[i] = slot;
-    keys[i] = key;
-    at[slot] = i;
+    this.#place(i, slot, key);
   }
 
   /** Puts `slot` with `key` at place `i` or below it. */
   #down(i: number, slot: number, key: number): void {
-    const slots = this.#slots, keys = this.#keys, at = this.#at;
+    const slots = this.#slots, keys = this.#keys;
     const size = this.#size;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= size) break;
-      let childKey = keys[child]!;
-      if (child + 1 < size && keys[child + 1]! < childKey) {
-        childKey = keys[++child]!;
-      }
-      if (childKey >= key) break;
-      const childSlot = slots[child]!;
-      slots[i] = childSlot;
-      keys[i] = childKey;
-      at[childSlot] = i;
+      if (child + 1 < size && keys[child + 1]! < keys[child]!) child++;
+      if (keys[child]! >= key) break;
+      this.#place(i, slots[child]!, keys[child]!);
       i = child;
     }
-    slots[i] = slot;
-    keys[i] = key;
-    at[slot] = i;
+    this.#place(i, slot, key);
+  }
+
+  #place(i: number, slot: number, key: number): void {
+    this.#slots[i] = slot;
+    this.#keys[i] = key;
+    this.#at[slot] = i;
   }
 }
