@@ -208,11 +208,8 @@ async function headToHead(size: number): Promise<Ops> {
     await fill(store, list, expiry);
     await round(store, loops, list, expiry); // warm-up
   }
-  const total = [{ find: 0, commit: 0, delete: 0 }, {
-    find: 0,
-    commit: 0,
-    delete: 0,
-  }];
+  const zero = (): Ops => ({ find: 0, commit: 0, delete: 0 });
+  const total = [zero(), zero()];
   /** Runs `run` on both stores, the first `first`, timing each into `phase`. */
   const both = async (
     phase: keyof Ops,
@@ -229,19 +226,19 @@ async function headToHead(size: number): Promise<Ops> {
   for (let r = 0; r < headToHeadRounds; r++) {
     const idx = order(size, opsPerRound);
     const data = payload();
-    gc!();
-    for (let k = 0; k * CHUNK < idx.length; k++) {
-      const chunk = idx.subarray(k * CHUNK, (k + 1) * CHUNK);
-      await both("find", (r + k) % 2, (s, l) => l.find(s, list, chunk));
-    }
-    gc!();
-    for (let k = 0; k * CHUNK < idx.length; k++) {
-      const chunk = idx.subarray(k * CHUNK, (k + 1) * CHUNK);
-      await both(
-        "commit",
-        (r + k) % 2,
-        (s, l) => l.commit(s, list, chunk, data, expiry),
-      );
+    for (const phase of ["find", "commit"] as const) {
+      gc!();
+      for (let k = 0; k * CHUNK < idx.length; k++) {
+        const chunk = idx.subarray(k * CHUNK, (k + 1) * CHUNK);
+        await both(
+          phase,
+          (r + k) % 2,
+          (s, l) =>
+            phase === "find"
+              ? l.find(s, list, chunk)
+              : l.commit(s, list, chunk, data, expiry),
+        );
+      }
     }
     // Deletes as in round(): a fifth at a time, put back untimed.
     const fifth = Math.ceil(list.length / 5);
