@@ -128,21 +128,32 @@ async function round(
   await loops.commit(store, list, idx, data, expiry);
   const commit = idx.length / (performance.now() - t) * 1000;
 
-  // Deletes a fifth of the sessions at a time and puts them back untimed,
-  // until opsPerRound are deleted: the store stays near its size.
-  const fifth = Math.ceil(list.length / 5);
-  let spent = 0;
+  let spent = 0, deleted = 0;
   gc!();
-  for (let done = 0; done < opsPerRound; done += fifth) {
-    const from = done % list.length;
-    const victims = list.slice(from, from + fifth);
+  for (const [victims, their] of fifths(list, expiry)) {
     t = performance.now();
     await loops.delete(store, victims);
     spent += performance.now() - t;
-    await fill(store, victims, expiry.slice(from, from + fifth));
+    deleted += victims.length;
+    await fill(store, victims, their);
   }
-  const del = Math.ceil(opsPerRound / fifth) * fifth / spent * 1000;
-  return { find, commit, delete: del };
+  return { find, commit, delete: deleted / spent * 1000 };
+}
+
+/**
+ * The deletes of a round: a fifth of the sessions at a time (with their
+ * expiries, to put them back untimed), until opsPerRound are deleted, so the
+ * store stays near its size.
+ */
+function* fifths(
+  list: string[],
+  expiry: Date[],
+): Generator<[string[], Date[]]> {
+  const fifth = Math.ceil(list.length / 5);
+  for (let done = 0; done < opsPerRound; done += fifth) {
+    const from = done % list.length;
+    yield [list.slice(from, from + fifth), expiry.slice(from, from + fifth)];
+  }
 }
 
 const best = (a: Ops, b: Ops): Ops => ({
@@ -240,16 +251,11 @@ async function headToHead(size: number): Promise<Ops> {
         );
       }
     }
-    // Deletes as in round(): a fifth at a time, put back untimed.
-    const fifth = Math.ceil(list.length / 5);
     gc!();
-    for (let done = 0, k = 0; done < opsPerRound; done += fifth, k++) {
-      const from = done % list.length;
-      const victims = list.slice(from, from + fifth);
-      await both("delete", (r + k) % 2, (s, l) => l.delete(s, victims));
-      for (const [store] of pair) {
-        await fill(store, victims, expiry.slice(from, from + fifth));
-      }
+    let k = 0;
+    for (const [victims, their] of fifths(list, expiry)) {
+      await both("delete", (r + k++) % 2, (s, l) => l.delete(s, victims));
+      for (const [store] of pair) await fill(store, victims, their);
     }
   }
   for (const [store] of pair) store.close();
