@@ -1,13 +1,11 @@
-// The session cookie: reading the token from a Cookie header, writing
-// Set-Cookie values, and checking cookie options once, up front.
+// The session cookie: the token read from a Cookie header, and the
+// Set-Cookie values that set or clear it.
 
-import { parseCookie, type SetCookie, stringifySetCookie } from "cookie";
-import { describe } from "./_describe.ts";
+import { parseCookie } from "cookie";
 import { isToken } from "./_token.ts";
-import type { CookieOptions } from "./session.ts";
 
-/** Cookie options with every default filled in and every value checked. */
-export interface SessionCookie {
+/** Cookie options, checked, with every default filled in. */
+export interface CookieConfig {
   name: string;
   path: string;
   domain: string | undefined;
@@ -18,167 +16,106 @@ export interface SessionCookie {
   persist: boolean;
 }
 
-const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const PATH = /^\/[\u0020-\u003A\u003C-\u007E]*$/;
-const SAME_SITE = { strict: "strict", lax: "lax", none: "none" } as const;
+/**
+ * The last moment a cookie's `Expires` can name: the end of the year 9999
+ * (RFC 6265 dates have four-digit years). Deadlines are never later.
+ */
+export const LAST_COOKIE_TIME: number = Date.UTC(9999, 11, 31, 23, 59, 59);
 
-function fail(option: string, rule: string, value: unknown): TypeError {
-  return new TypeError(
-    `Cannot create SessionManager: cookie.${option} ${rule}, received ${
-      describe(value)
-    }`,
-  );
-}
-
-function flag(
-  options: CookieOptions,
-  key: keyof CookieOptions,
-  fallback: boolean,
-): boolean {
-  const value = options[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw fail(key, "must be a boolean", value);
-  return value;
-}
-
-/** Checks cookie options and fills in the defaults. Throws a `TypeError`. */
-export function sessionCookie(options: CookieOptions = {}): SessionCookie {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `Cannot create SessionManager: cookie must be an object, received ${
-        describe(options)
-      }`,
-    );
-  }
-  const { name = "session", path = "/", domain, sameSite = "Lax" } = options;
-  if (typeof name !== "string" || !NAME.test(name)) {
-    throw fail(
-      "name",
-      "must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
-      name,
-    );
-  }
-  if (typeof path !== "string" || !PATH.test(path)) {
-    throw fail(
-      "path",
-      "must start with / and hold no control characters or ;",
-      path,
-    );
-  }
-  if (domain !== undefined) {
-    let valid = typeof domain === "string";
-    try {
-      if (valid) stringifySetCookie({ name, value: "", domain });
-    } catch {
-      valid = false;
-    }
-    if (!valid) throw fail("domain", "must be a domain name", domain);
-  }
-  const site = typeof sameSite === "string"
-    ? SAME_SITE[sameSite.toLowerCase() as keyof typeof SAME_SITE]
-    : undefined;
-  if (site === undefined) {
-    throw fail("sameSite", 'must be "Strict", "Lax" or "None"', sameSite);
-  }
-  const cookie: SessionCookie = {
-    name,
-    path,
-    domain,
-    httpOnly: flag(options, "httpOnly", true),
-    secure: flag(options, "secure", false),
-    sameSite: site,
-    partitioned: flag(options, "partitioned", false),
-    persist: flag(options, "persist", true),
-  };
-  if (site === "none" && !cookie.secure) {
-    throw new TypeError(
-      'Cannot create SessionManager: cookie.sameSite "None" needs secure: true (browsers reject it otherwise)',
-    );
-  }
-  if (cookie.partitioned && !cookie.secure) {
-    throw new TypeError(
-      "Cannot create SessionManager: cookie.partitioned needs secure: true (browsers reject it otherwise)",
-    );
-  }
-  return cookie;
-}
+/** A domain as RFC 6265 allows it (the `cookie` package's rule). */
+const DOMAIN =
+  /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const SAME_SITE = { strict: "Strict", lax: "Lax", none: "None" } as const;
 
 const tokenOrSkip = (value: string): string | undefined =>
   isToken(value) ? value : undefined;
 
-/**
- * The session token in a `Cookie` header: the first cookie called `name`
- * whose value has the shape of a token. Anything else reads as no token.
- */
-export function readToken(header: string, name: string): string | undefined {
-  try {
-    return parseCookie(header, { decode: tokenOrSkip })[name];
-  } catch {
-    return undefined;
-  }
-}
-
-function setCookie(cookie: SessionCookie, value: string): SetCookie {
-  const out: SetCookie = {
-    name: cookie.name,
-    value,
-    path: cookie.path,
-    httpOnly: cookie.httpOnly,
-    secure: cookie.secure,
-    sameSite: cookie.sameSite,
-    partitioned: cookie.partitioned,
+/** Reads and writes the session cookie of one configuration. */
+export class SessionCookie {
+  /** The cookie's name. */
+  readonly name: string;
+  #persist: boolean;
+  #head: string;
+  /** Domain and Path, which come between Max-Age and Expires. */
+  #scope: string;
+  #flags: string;
+  #memo: boolean;
+  #last: { token: string; expires: number; maxAge: number; value: string } = {
+    token: "",
+    expires: 0,
+    maxAge: 0,
+    value: "",
   };
-  if (cookie.domain !== undefined) out.domain = cookie.domain;
-  return out;
-}
+  /** The `Set-Cookie` value that makes the browser delete the cookie. */
+  readonly clear: string;
 
-/**
- * A `Set-Cookie` value for a session token. With `expiry` (ms since the
- * epoch), the cookie is persistent (`Expires` and `Max-Age`, rounded up to
- * the second); without, it lasts until the browser closes. With `memo`, the
- * value is kept, and given again for the same token within the same second;
- * without, no token outlives the call.
- */
-export function writeToken(
-  cookie: SessionCookie,
-  token: string,
-  expiry: number | undefined,
-  memo = true,
-): string {
-  let expires = -1;
-  let maxAge = -1;
-  if (expiry !== undefined) {
-    expires = Math.ceil(expiry / 1000) * 1000;
-    maxAge = Math.max(0, Math.ceil((expiry - Date.now()) / 1000));
+  /**
+   * @param config The checked cookie options.
+   * @param memo Whether to keep the last value written, and give it again
+   * for the same token within the same second; without, no token outlives
+   * a call.
+   * @throws {TypeError} When the domain is not one a cookie can name.
+   */
+  constructor(config: CookieConfig, memo: boolean) {
+    const { domain } = config;
+    if (domain !== undefined && domain !== "" && !DOMAIN.test(domain)) {
+      throw new TypeError(`cookie domain is invalid: ${domain}`);
+    }
+    this.name = config.name;
+    this.#persist = config.persist;
+    this.#head = `${config.name}=`;
+    this.#scope = `${domain ? `; Domain=${domain}` : ""}; Path=${config.path}`;
+    this.#flags = `${config.httpOnly ? "; HttpOnly" : ""}${
+      config.secure ? "; Secure" : ""
+    }${config.partitioned ? "; Partitioned" : ""}; SameSite=${
+      SAME_SITE[config.sameSite]
+    }`;
+    this.#memo = memo;
+    this.clear =
+      `${this.#head}; Max-Age=0${this.#scope}; Expires=Thu, 01 Jan 1970 00:00:00 GMT${this.#flags}`;
   }
-  // A session saved again within the same second gets the same cookie.
-  const last = lastWritten.get(cookie);
-  if (
-    last !== undefined && last.token === token && last.expires === expires &&
-    last.maxAge === maxAge
-  ) {
-    return last.value;
-  }
-  const out = setCookie(cookie, token);
-  if (expiry !== undefined) {
-    out.expires = new Date(expires);
-    out.maxAge = maxAge;
-  }
-  const value = stringifySetCookie(out);
-  if (memo) lastWritten.set(cookie, { token, expires, maxAge, value });
-  return value;
-}
 
-/** The last Set-Cookie value written for each cookie configuration. */
-const lastWritten = new WeakMap<
-  SessionCookie,
-  { token: string; expires: number; maxAge: number; value: string }
->();
+  /** Whether the cookie is persistent for a session, given its rememberMe. */
+  persistent(rememberMe: boolean | undefined): boolean {
+    return this.#persist || rememberMe === true;
+  }
 
-/** A `Set-Cookie` value that makes the browser delete the session cookie. */
-export function deleteToken(cookie: SessionCookie): string {
-  const out = setCookie(cookie, "");
-  out.expires = new Date(0);
-  out.maxAge = 0;
-  return stringifySetCookie(out);
+  /**
+   * The session token in a `Cookie` header: the first cookie of this name
+   * whose value has the shape of a token. Anything else reads as no token.
+   */
+  read(header: string): string | undefined {
+    try {
+      return parseCookie(header, { decode: tokenOrSkip })[this.name];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A `Set-Cookie` value for a token. With `expiry` (ms since the epoch),
+   * the cookie is persistent (`Expires` and `Max-Age`, rounded up to the
+   * second, and never past {@linkcode LAST_COOKIE_TIME}); without, it lasts
+   * until the browser closes.
+   */
+  write(token: string, expiry: number | undefined): string {
+    if (expiry === undefined) {
+      return this.#head + token + this.#scope + this.#flags;
+    }
+    expiry = Math.min(expiry, LAST_COOKIE_TIME);
+    const expires = Math.ceil(expiry / 1000) * 1000;
+    const maxAge = Math.max(0, Math.ceil((expiry - Date.now()) / 1000));
+    const last = this.#last;
+    if (
+      last.token === token && last.expires === expires && last.maxAge === maxAge
+    ) {
+      return last.value;
+    }
+    const value =
+      `${this.#head}${token}; Max-Age=${maxAge}${this.#scope}; Expires=${
+        new Date(expires).toUTCString()
+      }${this.#flags}`;
+    if (this.#memo) this.#last = { token, expires, maxAge, value };
+    return value;
+  }
 }

@@ -1,55 +1,51 @@
 import assert from "node:assert/strict";
-import { fakeTime } from "./_fake_time.ts";
-import {
-  deleteToken,
-  readToken,
-  sessionCookie,
-  writeToken,
-} from "./_cookie.ts";
+import { fakeTime } from "./_test_helpers.ts";
+import { LAST_COOKIE_TIME, SessionCookie } from "./_cookie.ts";
+import { managerConfig } from "./_options.ts";
 
 const token = "A".repeat(43);
+const cookie = (options = {}) =>
+  new SessionCookie(managerConfig({ cookie: options }).cookie, true);
 
-Deno.test("sessionCookie() fills in SCS's defaults", () => {
-  assert.deepEqual(sessionCookie(), {
-    name: "session",
-    path: "/",
-    domain: undefined,
-    httpOnly: true,
-    secure: false,
-    sameSite: "lax",
-    partitioned: false,
-    persist: true,
-  });
+Deno.test("SessionCookie.read() finds the first well-formed token of its cookie", () => {
+  const session = cookie();
+  assert.equal(session.read(`session=${token}`), token);
+  assert.equal(session.read(`a=1; session=${token}; b=2`), token);
+  assert.equal(session.read(`session=bad; session=${token}`), token);
+  assert.equal(session.read(`sid=${token}`), undefined);
+  assert.equal(session.read(`session=${token}x`), undefined);
+  assert.equal(session.read(`session="${token}"`), undefined);
+  assert.equal(session.read(""), undefined);
+  assert.equal(session.read("session"), undefined);
 });
 
-Deno.test("readToken() finds the first well-formed token of the named cookie", () => {
-  assert.equal(readToken(`session=${token}`, "session"), token);
-  assert.equal(readToken(`a=1; session=${token}; b=2`, "session"), token);
-  assert.equal(readToken(`session=bad; session=${token}`, "session"), token);
-  assert.equal(readToken(`sid=${token}`, "session"), undefined);
-  assert.equal(readToken(`session=${token}x`, "session"), undefined);
-  assert.equal(readToken(`session="${token}"`, "session"), undefined);
-  assert.equal(readToken("", "session"), undefined);
-  assert.equal(readToken("session", "session"), undefined);
-});
-
-Deno.test("writeToken() writes a persistent or a browser-session cookie", () => {
+Deno.test("SessionCookie.write() writes a persistent or a browser-session cookie", () => {
   using _clock = fakeTime(1_000_000);
-  const cookie = sessionCookie();
+  const session = cookie();
   assert.equal(
-    writeToken(cookie, token, 1_000_000 + 90_500),
+    session.write(token, 1_000_000 + 90_500),
     `session=${token}; Max-Age=91; Path=/; Expires=Thu, 01 Jan 1970 00:18:11 GMT; HttpOnly; SameSite=Lax`,
   );
   assert.equal(
-    writeToken(cookie, token, undefined),
+    session.write(token, undefined),
     `session=${token}; Path=/; HttpOnly; SameSite=Lax`,
   );
-  assert.match(writeToken(cookie, token, 0), /Max-Age=0/);
+  assert.match(session.write(token, 0), /Max-Age=0/);
 });
 
-Deno.test("deleteToken() expires the cookie at once", () => {
+Deno.test("SessionCookie.write() never writes an Expires past the year 9999", () => {
+  using _clock = fakeTime(1_000_000);
+  for (const expiry of [LAST_COOKIE_TIME, LAST_COOKIE_TIME + 1, 8.64e15]) {
+    assert.match(
+      cookie().write(token, expiry),
+      /; Expires=Fri, 31 Dec 9999 23:59:59 GMT;/,
+    );
+  }
+});
+
+Deno.test("SessionCookie.clear expires the cookie at once", () => {
   assert.equal(
-    deleteToken(sessionCookie({ domain: "example.com", secure: true })),
+    cookie({ domain: "example.com", secure: true }).clear,
     "session=; Max-Age=0; Domain=example.com; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax",
   );
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import { fc } from "./_test_helpers.ts";
 import { SlotHeap } from "./_heap.ts";
 
 /** Pops every slot, smallest key first; returns the keys. */

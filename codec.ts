@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describe } from "./_describe.ts";
+import { valueName } from "./_errors.ts";
 
 /** A session as a codec sees it. */
 export interface SessionData {
@@ -101,7 +101,7 @@ function checkJson(value: unknown, path: string, seen: Set<object>): void {
     }
   }
   throw new TypeError(
-    `Cannot encode ${describe(value)}${
+    `Cannot encode ${valueName(value)}${
       path ? ` at ${path}` : ""
     } as JSON: values must be null, booleans, finite numbers, strings, arrays or plain objects`,
   );
@@ -148,20 +148,22 @@ export const jsonCodec: Codec = {
       throw malformed(`not UTF-8 JSON (${(error as Error).message})`);
     }
     if (typeof record !== "object" || record === null) {
-      throw malformed(`expected an object, found ${describe(record)}`);
+      throw malformed(`expected an object, found ${valueName(record)}`);
     }
     const { deadline, values, rememberMe } = record as Record<string, unknown>;
     if (typeof deadline !== "number" || !Number.isFinite(deadline)) {
-      throw malformed(`deadline must be a number, found ${describe(deadline)}`);
+      throw malformed(
+        `deadline must be a number, found ${valueName(deadline)}`,
+      );
     }
     if (
       typeof values !== "object" || values === null || Array.isArray(values)
     ) {
-      throw malformed(`values must be an object, found ${describe(values)}`);
+      throw malformed(`values must be an object, found ${valueName(values)}`);
     }
     if (rememberMe !== undefined && typeof rememberMe !== "boolean") {
       throw malformed(
-        `rememberMe must be a boolean, found ${describe(rememberMe)}`,
+        `rememberMe must be a boolean, found ${valueName(rememberMe)}`,
       );
     }
     const data: SessionData = {

@@ -5,82 +5,55 @@
  * @module
  */
 
-import { describe } from "./_describe.ts";
-import { fastPaths } from "./_fast_path.ts";
-import { SlotHeap } from "./_heap.ts";
+import { cannot } from "./_errors.ts";
+import { memStoreConfig } from "./_options.ts";
+import { SlotTable } from "./_slots.ts";
 import { setUnrefInterval, setUnrefTimeout } from "./_timers.ts";
-import type { IterableStore } from "./store.ts";
-
-/** Options for {@linkcode MemStore}. */
-export interface MemStoreOptions {
-  /**
-   * Milliseconds between sweeps of expired sessions. 0 turns the sweep off:
-   * expired sessions are then never returned, but stay in memory until they
-   * are committed again or deleted.
-   *
-   * @default {60000}
-   */
-  cleanupInterval?: number;
-  /**
-   * The most sessions held at once. A commit that would go over drops
-   * expired sessions first, then evicts the live sessions closest to expiry
-   * (with an idle timeout, the least recently used).
-   *
-   * @default {Infinity}
-   */
-  maxSessions?: number;
-  /**
-   * The most bytes held at once: every held session's data, plus one byte
-   * per character of its token. Beyond it, sessions make room as for
-   * `maxSessions`; a single session larger than this is refused with a
-   * `RangeError`.
-   *
-   * @default {Infinity}
-   */
-  maxBytes?: number;
-}
+import type { MemStoreOptions } from "./options.ts";
+import type {
+  InMemoryStore,
+  IterableStore,
+  Version,
+  VersionedEntry,
+  VersionedWrite,
+} from "./store.ts";
 
 /** Counts kept by a {@linkcode MemStore} since it was created. */
 export interface MemStoreStats {
-  /** Finds that returned a session. */
+  /** Reads that found a live entry (`find` finds sessions only). */
   hits: number;
-  /** Finds that returned nothing: the token was unknown or had expired. */
+  /** Reads that found nothing: the token was unknown or had expired. */
   misses: number;
-  /** Expired sessions removed from memory (by the sweep or to make room). */
+  /** Expired entries removed from memory (by the sweep or to make room). */
   expired: number;
-  /** Live sessions evicted to stay within `maxSessions` or `maxBytes`. */
+  /** Live entries evicted to stay within `maxSessions` or `maxBytes`. */
   evicted: number;
 }
 
-/** The longest delay a timer can take (2^31 - 1 ms, about 24.8 days). */
-const MAX_INTERVAL = 2_147_483_647;
 /** How long one slice of a sweep may hold the event loop, in milliseconds. */
 const SLICE_MS = 1;
 
-/** The fewest sessions the store's arrays make room for. */
-const MIN_CAPACITY = 64;
-
-function checkLimit(name: string, value: unknown): number {
-  if (value === undefined) return Infinity;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Cannot create MemStore: ${name} must be a number, received ${
-        describe(value)
-      }`,
-    );
+function checkToken(action: string, token: unknown): string {
+  if (typeof token !== "string") {
+    throw cannot(action, "token must be a string", token);
   }
-  if (!(value >= 1) || (value !== Infinity && !Number.isInteger(value))) {
-    throw new RangeError(
-      `Cannot create MemStore: ${name} must be a whole number >= 1 or Infinity, received ${value}`,
-    );
-  }
-  return value;
+  return token;
 }
 
-function tokenError(action: string, token: unknown): TypeError {
-  return new TypeError(
-    `Cannot ${action}: token must be a string, received ${describe(token)}`,
-  );
+function checkData(action: string, data: unknown): Uint8Array {
+  if (!(data instanceof Uint8Array)) {
+    throw cannot(action, "data must be a Uint8Array", data);
+  }
+  return data;
+}
+
+/** The time of a valid `Date`. */
+function timeOf(action: string, expiry: unknown): number {
+  const time = expiry instanceof Date ? expiry.getTime() : NaN;
+  if (Number.isNaN(time)) {
+    throw cannot(action, "expiry must be a valid Date", expiry);
+  }
+  return time;
 }
 
 /**
@@ -94,10 +67,15 @@ function tokenError(action: string, token: unknown): TypeError {
  * with the number of expired sessions, not with the number held. The sweep's
  * timer never keeps the process alive, and `using` stops it.
  *
- * Stored bytes are copied in and out: changing an array passed to
- * {@linkcode MemStore.commit} or returned by {@linkcode MemStore.find} never
- * changes what is stored. Memory can be bounded with `maxSessions` and
- * `maxBytes`: the sessions closest to expiry make room for new ones.
+ * Stored bytes are copied in and out by `find`, `commit` and `all`:
+ * changing an array passed to {@linkcode MemStore.commit} or returned by
+ * {@linkcode MemStore.find} never changes what is stored. Memory can be
+ * bounded with `maxSessions` and `maxBytes`: the entries closest to expiry
+ * make room for new ones.
+ *
+ * It is also an {@linkcode InMemoryStore}: `SessionManager` reads it at
+ * once and without copies, and writes it with compare-and-set. Those
+ * methods share bytes with the caller instead of copying them.
  *
  * @example Storing and finding a session
  * ```ts
@@ -114,41 +92,21 @@ function tokenError(action: string, token: unknown): TypeError {
  * assert.equal(await store.find("token"), undefined);
  * ```
  */
-export class MemStore implements IterableStore, Disposable {
-  // Sessions are kept in parallel arrays by slot, and slots 0 to size - 1
-  // are always the ones in use (a removal moves the last slot into the
-  // hole): the Map holds a token's slot, a small integer, so there is no
-  // object per session to read or collect, and expiries and sizes sit in
-  // typed arrays. The heap orders slots by expiry for the sweep and for
-  // eviction; a slot's heap key is at most its expiry (an extension only
-  // moves the expiry, and the slot is re-keyed when the old key comes due).
-  #slots = new Map<string, number>();
-  #data: Uint8Array[] = [];
-  #tokens: string[] = [];
-  /**
-   * Two numbers a slot, side by side so that a commit reads and writes one
-   * place: at 2 * slot its expiry, at 2 * slot + 1 what it counts against
-   * maxBytes (data and token).
-   */
-  #meta = new Float64Array(2 * MIN_CAPACITY);
-  #heap = new SlotHeap(MIN_CAPACITY);
+export class MemStore implements IterableStore, InMemoryStore, Disposable {
+  #table: SlotTable;
   #interval: ReturnType<typeof setInterval> | undefined;
   #resume: ReturnType<typeof setTimeout> | undefined;
-  #maxSessions: number;
-  #maxBytes: number;
-  #bytes = 0;
   #hits = 0;
   #misses = 0;
-  #expired = 0;
-  #evicted = 0;
 
   /**
    * Creates a store and starts its sweep of expired sessions.
    *
-   * @param options How often to sweep.
-   * @throws {TypeError} When `cleanupInterval` is not a number.
+   * @param options How often to sweep, and the bounds on what is held.
+   * @throws {TypeError} When an option is not a number.
    * @throws {RangeError} When `cleanupInterval` is negative, not finite, or
-   * longer than a timer can wait (2147483647 ms).
+   * longer than a timer can wait (2147483647 ms), or a bound is not a whole
+   * number >= 1 or `Infinity`.
    *
    * @example Sweeping every 30 seconds, or never
    * ```ts
@@ -159,58 +117,34 @@ export class MemStore implements IterableStore, Disposable {
    * ```
    */
   constructor(options: MemStoreOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot create MemStore: options must be an object, received ${
-          describe(options)
-        }`,
-      );
-    }
-    const interval = options.cleanupInterval === undefined
-      ? 60_000
-      : options.cleanupInterval;
-    if (typeof interval !== "number") {
-      throw new TypeError(
-        `Cannot create MemStore: cleanupInterval must be a number, received ${
-          describe(interval)
-        }`,
-      );
-    }
-    if (!(interval >= 0 && interval <= MAX_INTERVAL)) {
-      throw new RangeError(
-        `Cannot create MemStore: cleanupInterval must be a finite number >= 0 and <= ${MAX_INTERVAL}, received ${interval}`,
-      );
-    }
-    this.#maxSessions = checkLimit("maxSessions", options.maxSessions);
-    this.#maxBytes = checkLimit("maxBytes", options.maxBytes);
-    if (interval > 0) {
+    const { cleanupInterval, maxSessions, maxBytes } = memStoreConfig(options);
+    this.#table = new SlotTable(maxSessions, maxBytes);
+    if (cleanupInterval > 0) {
       this.#interval = setUnrefInterval(() => {
         if (this.#resume === undefined) this.#sweep();
-      }, interval);
+      }, cleanupInterval);
     }
-    fastPaths.set(this, {
-      peek: (token) => this.#dataAt(this.#live(token)),
-      read: (token) => this.#dataAt(this.#held(token)),
-      adopt: (token, data, expiry) => this.#store(token, data, expiry),
-      drop: (token) => this.#drop(token),
-    });
-  }
-
-  /** Sessions held in memory, including expired ones not yet swept. */
-  get size(): number {
-    return this.#slots.size;
   }
 
   /**
-   * Bytes held: every held session's data plus one byte per character of
-   * its token, including expired sessions not yet swept.
+   * Sessions held in memory, including expired ones not yet swept. The
+   * markers that ended sessions leave are not counted here, but they are
+   * in {@linkcode MemStore.bytes} and against `maxSessions`.
+   */
+  get size(): number {
+    return this.#table.count - this.#table.markers;
+  }
+
+  /**
+   * Bytes held: every entry's data plus one byte per character of its
+   * token, including expired entries not yet swept.
    */
   get bytes(): number {
-    return this.#bytes;
+    return this.#table.bytes;
   }
 
   /**
-   * Counts of hits, misses, expired and evicted sessions since the store was
+   * Counts of hits, misses, expired and evicted entries since the store was
    * created. Always kept: each is one addition.
    *
    * @returns A new object with the counts.
@@ -233,8 +167,8 @@ export class MemStore implements IterableStore, Disposable {
     return {
       hits: this.#hits,
       misses: this.#misses,
-      expired: this.#expired,
-      evicted: this.#evicted,
+      expired: this.#table.expired,
+      evicted: this.#table.evicted,
     };
   }
 
@@ -256,32 +190,16 @@ export class MemStore implements IterableStore, Disposable {
    * ```
    */
   find(token: string): Promise<Uint8Array | undefined> {
-    if (typeof token !== "string") {
-      return Promise.reject(tokenError("find session", token));
+    try {
+      checkToken("find session", token);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return Promise.resolve(this.#dataAt(this.#live(token))?.slice());
-  }
-
-  /** The stored bytes in a slot, or undefined for -1. */
-  #dataAt(slot: number): Uint8Array | undefined {
-    return slot < 0 ? undefined : this.#data[slot];
-  }
-
-  /**
-   * The slot of a token's live session, or -1: live while
-   * `Date.now() < expiry`.
-   */
-  #held(token: string): number {
-    const slot = this.#slots.get(token);
-    return slot !== undefined && this.#meta[2 * slot]! > Date.now() ? slot : -1;
-  }
-
-  /** Like #held, counting a hit or a miss. */
-  #live(token: string): number {
-    const slot = this.#held(token);
-    if (slot < 0) this.#misses++;
-    else this.#hits++;
-    return slot;
+    const table = this.#table;
+    let slot = table.live(token, Date.now());
+    if (slot >= 0 && table.ended(slot)) slot = -1; // a marker is no session
+    this.#count(slot);
+    return Promise.resolve(slot < 0 ? undefined : table.data(slot).slice());
   }
 
   /**
@@ -312,115 +230,22 @@ export class MemStore implements IterableStore, Disposable {
    */
   commit(token: string, data: Uint8Array, expiry: Date): Promise<void> {
     try {
-      this.#commit(token, data, expiry);
+      const action = "commit session";
+      checkToken(action, token);
+      checkData(action, data);
+      const time = timeOf(action, expiry);
+      const table = this.#table;
+      table.fits(token, data);
+      table.set(token, new Uint8Array(data), time, false, Date.now());
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #commit(token: string, data: Uint8Array, expiry: Date): void {
-    if (typeof token !== "string") throw tokenError("commit session", token);
-    if (!(data instanceof Uint8Array)) {
-      throw new TypeError(
-        `Cannot commit session: data must be a Uint8Array, received ${
-          describe(data)
-        }`,
-      );
-    }
-    const time = expiry instanceof Date ? expiry.getTime() : NaN;
-    if (Number.isNaN(time)) {
-      throw new TypeError(
-        `Cannot commit session: expiry must be a valid Date, received ${
-          describe(expiry)
-        }`,
-      );
-    }
-    this.#store(token, new Uint8Array(data), time);
-  }
-
   /**
-   * Stores `data` as it is (the caller's copy) until `expiry`, making room
-   * within the bounds first. Throws a RangeError, changing nothing, for a
-   * session larger than maxBytes.
-   */
-  #store(token: string, data: Uint8Array, expiry: number): void {
-    let slot = this.#slots.get(token);
-    if (expiry <= Date.now()) {
-      if (slot !== undefined) this.#remove(slot);
-      return;
-    }
-    const size = data.byteLength + token.length; // as maxBytes counts
-    if (size > this.#maxBytes) {
-      throw new RangeError(
-        `Cannot commit session: it takes ${size} bytes (data and token), more than maxBytes (${this.#maxBytes})`,
-      );
-    }
-    const heap = this.#heap;
-    if (slot === undefined) {
-      if (
-        this.#slots.size >= this.#maxSessions ||
-        this.#bytes + size > this.#maxBytes
-      ) {
-        this.#makeRoom(1, size);
-      }
-      slot = this.#data.length;
-      if (2 * slot === this.#meta.length) this.#resize(2 * slot);
-      this.#slots.set(token, slot);
-      this.#data.push(data);
-      this.#tokens.push(token);
-      this.#meta[2 * slot] = expiry;
-      this.#meta[2 * slot + 1] = size;
-      heap.push(slot, expiry);
-      this.#bytes += size;
-      return;
-    }
-    let meta = this.#meta;
-    const grows = size - meta[2 * slot + 1]!;
-    if (this.#bytes + grows > this.#maxBytes) {
-      // Make room among the others: this session is not a candidate.
-      heap.remove(slot);
-      this.#makeRoom(0, grows);
-      slot = this.#slots.get(token)!; // removals may have moved it,
-      meta = this.#meta; // and shrunk the arrays
-      heap.push(slot, expiry);
-    } else if (expiry < meta[2 * slot]! && expiry < heap.keyOf(slot)) {
-      // (The key is at most the old expiry: a later expiry needs no look.)
-      heap.rekey(slot, expiry);
-    }
-    this.#data[slot] = data;
-    meta[2 * slot] = expiry;
-    meta[2 * slot + 1] = size;
-    this.#bytes += grows;
-  }
-
-  /**
-   * Removes sessions, earliest expiry first, until `sessions` more sessions
-   * and `bytes` more bytes fit. Expired sessions have the earliest expiries,
-   * so they go before any live one. O(log n) a session removed.
-   */
-  #makeRoom(sessions: number, bytes: number): void {
-    const now = Date.now();
-    const heap = this.#heap;
-    while (
-      this.#slots.size + sessions > this.#maxSessions ||
-      this.#bytes + bytes > this.#maxBytes
-    ) {
-      const slot = heap.peek();
-      if (slot < 0) return;
-      const expiry = this.#meta[2 * slot]!;
-      if (heap.peekKey() < expiry) {
-        heap.rekey(slot, expiry); // extended since it was keyed
-        continue;
-      }
-      this.#remove(slot);
-      if (expiry <= now) this.#expired++;
-      else this.#evicted++;
-    }
-  }
-
-  /**
-   * Removes a session. A token that is not held is not an error.
+   * Removes a session (or marker). A token that is not held is not an
+   * error.
    *
    * @param token The session token.
    * @throws {TypeError} (as a rejection) When `token` is not a string.
@@ -438,11 +263,12 @@ export class MemStore implements IterableStore, Disposable {
    * ```
    */
   delete(token: string): Promise<void> {
-    if (typeof token !== "string") {
-      return Promise.reject(tokenError("delete session", token));
+    try {
+      this.#table.delete(checkToken("delete session", token));
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    this.#drop(token);
-    return Promise.resolve();
   }
 
   /**
@@ -465,14 +291,148 @@ export class MemStore implements IterableStore, Disposable {
    * ```
    */
   all(): Promise<Map<string, Uint8Array>> {
-    const now = Date.now();
     const live = new Map<string, Uint8Array>();
-    for (const [token, slot] of this.#slots) {
-      if (now < this.#meta[2 * slot]!) {
-        live.set(token, this.#data[slot]!.slice());
-      }
+    for (const [token, data] of this.#table.sessions(Date.now())) {
+      live.set(token, data.slice());
     }
     return Promise.resolve(live);
+  }
+
+  /**
+   * Reads a live session or marker with its version. The bytes are the
+   * store's own, not a copy: never modify them.
+   *
+   * @param token The token.
+   * @returns The entry, or `undefined`.
+   * @throws {TypeError} (as a rejection) When `token` is not a string.
+   *
+   * @example Reading a version
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore();
+   * await store.commit("a", new Uint8Array([1]), new Date(Date.now() + 60_000));
+   * const entry = await store.findVersioned("a");
+   * assert.equal(entry?.data[0], 1);
+   * assert.equal(entry?.ended, false);
+   * ```
+   */
+  findVersioned(token: string): Promise<VersionedEntry | undefined> {
+    try {
+      return Promise.resolve(this.#findVersioned(token));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * {@linkcode MemStore.findVersioned}, answered at once.
+   *
+   * @param token The token.
+   * @returns The entry, or `undefined`.
+   * @throws {TypeError} When `token` is not a string.
+   *
+   * @example Reading without waiting
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore();
+   * assert.equal(store.findVersionedSync("nothing"), undefined);
+   * ```
+   */
+  findVersionedSync(token: string): VersionedEntry | undefined {
+    return this.#findVersioned(token);
+  }
+
+  #findVersioned(token: string): VersionedEntry | undefined {
+    checkToken("find session", token);
+    const table = this.#table;
+    const slot = this.#count(table.live(token, Date.now()));
+    if (slot < 0) return undefined;
+    const data = table.data(slot);
+    return {
+      data,
+      // Stored arrays are never modified, so each one names a write.
+      version: data,
+      expiry: new Date(table.expiry(slot)),
+      ended: table.ended(slot),
+    };
+  }
+
+  /**
+   * Writes entries, all or none, if each token's version is still the one
+   * given. The arrays given are kept, not copied: never modify them
+   * afterwards.
+   *
+   * @param writes The writes.
+   * @returns Whether they were written.
+   * @throws {TypeError} (as a rejection, with nothing changed) When a write
+   * is malformed.
+   * @throws {RangeError} (as a rejection, with nothing changed) When an
+   * entry alone is larger than `maxBytes`.
+   *
+   * @example Only if absent
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore();
+   * const write = { token: "a", ifVersion: null, data: new Uint8Array([1]), expiry: new Date(Date.now() + 60_000) };
+   * assert.equal(await store.commitVersioned([write]), true);
+   * assert.equal(await store.commitVersioned([write]), false); // no longer absent
+   * ```
+   */
+  commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean> {
+    try {
+      return Promise.resolve(this.#commitVersioned(writes));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #commitVersioned(writes: readonly VersionedWrite[]): boolean {
+    const action = "commit versioned";
+    if (!Array.isArray(writes)) {
+      throw cannot(action, "writes must be an Array", writes);
+    }
+    const table = this.#table;
+    const now = Date.now();
+    const times: number[] = [];
+    for (const write of writes) {
+      if (typeof write !== "object" || write === null) {
+        throw cannot(action, "each write must be an object", write);
+      }
+      const token = checkToken(action, write.token);
+      table.fits(token, checkData(action, write.data));
+      times.push(timeOf(action, write.expiry));
+      if (write.ifVersion === undefined) {
+        throw cannot(action, "ifVersion must be a version or null", undefined);
+      }
+    }
+    for (const { token, ifVersion } of writes) {
+      if (!this.#matches(token, ifVersion, now)) return false;
+    }
+    writes.forEach((write, i) =>
+      table.set(write.token, write.data, times[i]!, write.ended === true, now)
+    );
+    return true;
+  }
+
+  /** Whether a token's live entry has `version` (`null`: there is none). */
+  #matches(token: string, version: Version | null, now: number): boolean {
+    const slot = this.#table.live(token, now);
+    return version === null
+      ? slot < 0
+      : slot >= 0 && this.#table.data(slot) === version;
+  }
+
+  /** Counts a read of a slot as a hit or a miss. */
+  #count(slot: number): number {
+    if (slot < 0) this.#misses++;
+    else this.#hits++;
+    return slot;
   }
 
   /**
@@ -517,67 +477,17 @@ export class MemStore implements IterableStore, Disposable {
     this.stopCleanup();
   }
 
-  #drop(token: string): void {
-    const slot = this.#slots.get(token);
-    if (slot !== undefined) this.#remove(slot);
-  }
-
-  /** Removes the session in `slot`, moving the last slot into its place. */
-  #remove(slot: number): void {
-    const data = this.#data, tokens = this.#tokens;
-    this.#slots.delete(tokens[slot]!);
-    this.#heap.remove(slot);
-    const meta = this.#meta;
-    this.#bytes -= meta[2 * slot + 1]!;
-    const last = data.length - 1;
-    if (slot !== last) {
-      const token = tokens[last]!;
-      data[slot] = data[last]!;
-      tokens[slot] = token;
-      meta.copyWithin(2 * slot, 2 * last, 2 * last + 2);
-      this.#slots.set(token, slot);
-      this.#heap.rename(last, slot);
-    }
-    data.pop();
-    tokens.pop();
-    const capacity = meta.length / 2;
-    if (last < capacity / 4 && capacity > MIN_CAPACITY) {
-      this.#resize(capacity / 2);
-    }
-  }
-
-  /** Gives the slot arrays room for `capacity` sessions. O(capacity). */
-  #resize(capacity: number): void {
-    const used = this.#data.length;
-    const meta = new Float64Array(2 * capacity);
-    meta.set(this.#meta.subarray(0, 2 * used));
-    this.#meta = meta;
-    this.#heap.resize(capacity);
-  }
-
   /**
-   * Removes expired sessions, earliest first, for at most SLICE_MS; when
+   * Removes expired entries, earliest first, for at most SLICE_MS; when
    * more are due, yields to the event loop and goes on in a new task.
    */
   #sweep(): void {
     this.#resume = undefined;
-    const now = Date.now();
     const started = performance.now();
-    const heap = this.#heap;
-    let done = 0;
-    for (let slot = heap.peek(); slot >= 0; slot = heap.peek()) {
-      if (heap.peekKey() > now) return;
-      const expiry = this.#meta[2 * slot]!;
-      if (expiry <= now) {
-        this.#remove(slot);
-        this.#expired++;
-      } else {
-        heap.rekey(slot, expiry);
-      }
-      if (++done % 16 === 0 && performance.now() - started >= SLICE_MS) {
-        this.#resume = setUnrefTimeout(() => this.#sweep(), 0);
-        return;
-      }
-    }
+    const more = this.#table.sweep(
+      Date.now(),
+      () => performance.now() - started >= SLICE_MS,
+    );
+    if (more) this.#resume = setUnrefTimeout(() => this.#sweep(), 0);
   }
 }

@@ -25,6 +25,8 @@
  */
 
 export * from "./codec.ts";
+export * from "./manager.ts";
 export * from "./memstore.ts";
+export * from "./options.ts";
 export * from "./session.ts";
 export * from "./store.ts";

@@ -1,8 +1,23 @@
 /**
- * The contract between a session manager and the place sessions are kept.
+ * The contract between a session manager and the place sessions are kept,
+ * and what a store can offer beyond it.
  *
  * A store holds opaque bytes under a token until an expiry time. It never
- * interprets the bytes: encoding is the session manager's job.
+ * interprets the bytes: encoding is the session manager's job. Every store
+ * implements {@linkcode Store}. A store says what more it can do by having
+ * more methods, and `SessionManager` looks for them each time it needs
+ * them (with {@linkcode isVersionedStore} and {@linkcode isInMemoryStore}):
+ *
+ * - {@linkcode IterableStore} (`all`): lists sessions, for
+ *   `SessionManager.iterate`.
+ * - {@linkcode VersionedStore} (`findVersioned`, `commitVersioned`):
+ *   compare-and-set writes, so overlapping requests are merged and an ended
+ *   session stays ended across every process that shares the store.
+ * - {@linkcode InMemoryStore} (`findVersionedSync`): a store in the
+ *   manager's own process answers a read at once, without a copy.
+ *
+ * A wrapper around a store (for metrics, say) keeps a capability only if it
+ * forwards its methods; a subclass inherits them.
  *
  * @module
  */
@@ -90,4 +105,170 @@ export interface IterableStore extends Store {
    * @returns A new `Map` from token to a copy of each live session's bytes.
    */
   all(): Promise<Map<string, Uint8Array>>;
+}
+
+/**
+ * What a versioned store holds under a token: a session, or the marker an
+ * ended session leaves behind. Any value but `null` and `undefined`, which
+ * the store compares; the caller only hands it back.
+ */
+export type Version = string | number | bigint | object;
+
+/** A session, or an ended session's marker, read with its version. */
+export interface VersionedEntry {
+  /**
+   * The bytes: the encoded session, or the marker. They may be the store's
+   * own: never modify them.
+   */
+  data: Uint8Array;
+  /** Changes with every write of the token. */
+  version: Version;
+  /** When the entry stops being live. */
+  expiry: Date;
+  /**
+   * `true` for the marker of an ended session: `find` and `all` never
+   * return it.
+   */
+  ended: boolean;
+}
+
+/** One write of {@linkcode VersionedStore.commitVersioned}. */
+export interface VersionedWrite {
+  /** The token to write. */
+  token: string;
+  /**
+   * What must be there for the write to happen: the version of the entry
+   * read, or `null` for nothing live (no session and no marker).
+   */
+  ifVersion: Version | null;
+  /**
+   * The bytes to store. The store may keep this very array: the caller
+   * must not modify it after the call.
+   */
+  data: Uint8Array;
+  /** When the entry stops being live; at or before now, it is removed. */
+  expiry: Date;
+  /** Whether to store the marker of an ended session instead of a session. */
+  ended?: boolean;
+}
+
+/**
+ * A {@linkcode Store} with compare-and-set writes: it reads an entry with
+ * its version, and writes only while the versions are still the ones read.
+ * `SessionManager` uses these methods whenever a store has both; with
+ * them, overlapping requests of a session are merged key by key, and a
+ * destroyed or renewed session stays ended, across every process that
+ * shares the store. A plain `Store` gets the same guarantees within one
+ * process only.
+ *
+ * Rules for an implementation (the conformance kit in
+ * `@sessions/memstore/testing` checks them):
+ * - an entry is live while `Date.now() < expiry`; an expired one reads as
+ *   absent, and `ifVersion: null` accepts it;
+ * - `commitVersioned` is atomic: every write's `ifVersion` matches and all
+ *   writes happen, or none does and it answers `false`;
+ * - every write gives the token a new version;
+ * - markers (`ended: true`) are seen only by `findVersioned`.
+ *
+ * @example Moving a session to a new token, if nobody changed it meanwhile
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemStore } from "@sessions/memstore";
+ *
+ * using store = new MemStore();
+ * const expiry = new Date(Date.now() + 60_000);
+ * await store.commitVersioned([{ token: "a", ifVersion: null, data: new Uint8Array([1]), expiry }]);
+ * const read = await store.findVersioned("a");
+ * const moved = await store.commitVersioned([
+ *   { token: "b", ifVersion: null, data: read!.data, expiry },
+ *   { token: "a", ifVersion: read!.version, data: new Uint8Array(), expiry, ended: true },
+ * ]);
+ * assert.equal(moved, true);
+ * assert.equal(await store.find("a"), undefined); // a marker now
+ * assert.equal((await store.findVersioned("a"))?.ended, true);
+ * // A second writer with the old version changes nothing:
+ * assert.equal(await store.commitVersioned([{ token: "a", ifVersion: read!.version, data: read!.data, expiry }]), false);
+ * ```
+ */
+export interface VersionedStore extends Store {
+  /**
+   * Reads the live session or marker under a token, with its version.
+   *
+   * @param token The token.
+   * @returns The entry, or `undefined` when nothing live is there.
+   */
+  findVersioned(token: string): Promise<VersionedEntry | undefined>;
+  /**
+   * Writes entries, all or none, if each token's version is still the one
+   * given.
+   *
+   * @param writes The writes.
+   * @returns Whether they were written.
+   */
+  commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean>;
+}
+
+/**
+ * A {@linkcode VersionedStore} held in the session manager's own process
+ * (`MemStore`): it answers a read at once, and hands over its own bytes
+ * instead of a copy. `SessionManager` then loads a session without waiting
+ * and, for a session it has seen, without decoding.
+ */
+export interface InMemoryStore extends VersionedStore {
+  /**
+   * `findVersioned`, answered at once.
+   *
+   * @param token The token.
+   * @returns The entry, or `undefined` when nothing live is there.
+   */
+  findVersionedSync(token: string): VersionedEntry | undefined;
+}
+
+/**
+ * Whether a store has the methods of a {@linkcode VersionedStore} now.
+ *
+ * @param store Any store.
+ * @returns `true` when both `findVersioned` and `commitVersioned` are
+ * functions.
+ *
+ * @example Checking a store's capabilities
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isVersionedStore, MemStore, type Store } from "@sessions/memstore";
+ *
+ * using memStore = new MemStore();
+ * const plain: Store = {
+ *   find: (token) => memStore.find(token),
+ *   commit: (token, data, expiry) => memStore.commit(token, data, expiry),
+ *   delete: (token) => memStore.delete(token),
+ * };
+ * assert.equal(isVersionedStore(memStore), true);
+ * assert.equal(isVersionedStore(plain), false); // forwards no capability
+ * ```
+ */
+export function isVersionedStore(store: Store): store is VersionedStore {
+  const s = store as Partial<VersionedStore>;
+  return typeof s.findVersioned === "function" &&
+    typeof s.commitVersioned === "function";
+}
+
+/**
+ * Whether a store has the methods of an {@linkcode InMemoryStore} now.
+ *
+ * @param store Any store.
+ * @returns `true` when it is a {@linkcode VersionedStore} with a
+ * `findVersionedSync` function.
+ *
+ * @example MemStore is in memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isInMemoryStore, MemStore } from "@sessions/memstore";
+ *
+ * using store = new MemStore();
+ * assert.equal(isInMemoryStore(store), true);
+ * ```
+ */
+export function isInMemoryStore(store: Store): store is InMemoryStore {
+  return typeof (store as Partial<InMemoryStore>).findVersionedSync ===
+      "function" && isVersionedStore(store);
 }

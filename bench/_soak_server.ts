@@ -4,7 +4,7 @@
 // the heap, the store and the dropped-changes count.
 
 import { MemStore } from "../memstore.ts";
-import { SessionManager } from "../session.ts";
+import { SessionManager } from "../manager.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("Run with --v8-flags=--expose-gc");

@@ -2,11 +2,12 @@
 // regression in one piece shows: deno bench bench/session_bench.ts
 
 import { parseCookie } from "cookie";
-import { readToken } from "../_cookie.ts";
+import { SessionCookie } from "../_cookie.ts";
+import { managerConfig } from "../_options.ts";
 import { isToken, newToken } from "../_token.ts";
 import { jsonCodec } from "../codec.ts";
 import { MemStore } from "../memstore.ts";
-import { SessionManager } from "../session.ts";
+import { SessionManager } from "../manager.ts";
 
 const token = newToken();
 const header = `_ga=GA1.1.123456789.1700000000; theme=dark; session=${token}`;
@@ -21,10 +22,11 @@ Deno.bench("Cookie header: find a name with indexOf", {
 Deno.bench("Cookie header: cookie's parseCookie", { group: "cookie" }, () => {
   parseCookie(header);
 });
-Deno.bench("Cookie header: readToken (parseCookie + token check)", {
+const sessionCookie = new SessionCookie(managerConfig().cookie, true);
+Deno.bench("Cookie header: SessionCookie.read (parseCookie + token check)", {
   group: "cookie",
 }, () => {
-  readToken(header, "session");
+  sessionCookie.read(header);
 });
 
 Deno.bench(

@@ -3,7 +3,7 @@
 // the clock and the session store even when an assertion fails.
 
 import assert from "node:assert/strict";
-import FakeTimers from "@sinonjs/fake-timers";
+import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
 import { MemStore, SessionManager } from "../mod.ts";
 
 /** The app under test: counts visits, and forgets them after 30 idle minutes. */

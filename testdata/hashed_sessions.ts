@@ -2,7 +2,7 @@
 // stderr, then a heap snapshot on stdout. Used by session_test.ts.
 import { getHeapSnapshot } from "node:v8";
 import { MemStore } from "../memstore.ts";
-import { SessionManager } from "../session.ts";
+import { SessionManager } from "../manager.ts";
 
 const store = new MemStore({ cleanupInterval: 0 });
 const sessions = new SessionManager<{ visits: number }>({

@@ -2,10 +2,10 @@
 // the handler, never gives a 5xx, and never makes the manager adopt a token
 // it did not issue.
 import assert from "node:assert/strict";
+import { fc } from "./_test_helpers.ts";
 import { parseSetCookie } from "cookie";
-import fc from "fast-check";
 import { MemStore } from "./memstore.ts";
-import { SessionManager } from "./session.ts";
+import { SessionManager } from "./manager.ts";
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { managerConfig, memStoreConfig, OptionChecker } from "./_options.ts";
+import { jsonCodec } from "./codec.ts";
+
+Deno.test("managerConfig() fills in SCS's defaults", () => {
+  assert.deepEqual(managerConfig(), {
+    store: undefined,
+    lifetime: 86_400_000,
+    idleTimeout: 0,
+    cookie: {
+      name: "session",
+      path: "/",
+      domain: undefined,
+      httpOnly: true,
+      secure: false,
+      sameSite: "lax",
+      partitioned: false,
+      persist: true,
+    },
+    hashTokenInStore: false,
+    codec: jsonCodec,
+    onError: undefined,
+    onDropped: undefined,
+  });
+});
+
+Deno.test("memStoreConfig() fills in the defaults", () => {
+  assert.deepEqual(memStoreConfig(), {
+    cleanupInterval: 60_000,
+    maxSessions: Infinity,
+    maxBytes: Infinity,
+  });
+});
+
+Deno.test("OptionChecker names the class, the option, the rule and the value", () => {
+  const check = new OptionChecker("Thing");
+  assert.throws(() => check.object("options", 5 as unknown as object), {
+    name: "TypeError",
+    message: "Cannot create Thing: options must be an object, received 5",
+  });
+  assert.throws(
+    () => check.number("size", -1, 0, "must be >= 0", (n) => n >= 0),
+    {
+      name: "RangeError",
+      message: "Cannot create Thing: size must be >= 0, received -1",
+    },
+  );
+  assert.throws(() => check.duration("ttl", "1h", 0, "allowed"), {
+    name: "TypeError",
+    message:
+      'Cannot create Thing: ttl must be a number of milliseconds, received "1h"',
+  });
+  assert.throws(
+    () => check.methods("store", {}, ["find", "commit", "delete"]),
+    {
+      name: "TypeError",
+      message:
+        "Cannot create Thing: store must have find, commit and delete methods, received an Object",
+    },
+  );
+  assert.equal(check.boolean("flag", undefined, true), true);
+  assert.equal(check.function("fn", undefined, undefined), undefined);
+});

@@ -1,0 +1,266 @@
+// Saving a session: one algorithm for every store. A save writes with
+// compare-and-set against the version the request loaded; when another
+// request wrote meanwhile, it reads the session again, stops if it ended
+// (destroyed, renewed or expired: it is never brought back), puts this
+// request's changes on top, and tries again, a bounded number of times.
+// Destroying or renewing leaves a marker under the old key that says so.
+
+import type { ContentsCodec } from "./_contents.ts";
+import type { Origin, SessionState } from "./_session_state.ts";
+import type { Entry, StoreAccess } from "./_store_access.ts";
+import { hashToken, newToken } from "./_token.ts";
+import type { DropReason } from "./options.ts";
+import type { Version, VersionedWrite } from "./store.ts";
+
+/** What a save did, which decides the cookie. */
+export type SaveOutcome =
+  /** Stored under `token` until `expiry` (ms). */
+  | { kind: "saved"; token: string; expiry: number }
+  /** The session was destroyed, and ended in the store. */
+  | { kind: "ended" }
+  /** The session had ended elsewhere: this request's changes were not written. */
+  | { kind: "dropped"; reason: DropReason };
+
+/** The most writes one save tries before it gives up. */
+export const MAX_ATTEMPTS = 10;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The marker an ended session leaves: why, and where a renewal went. */
+function marker(reason: "destroyed" | "renewed", to?: string): Uint8Array {
+  return encoder.encode(JSON.stringify({ ended: reason, to }));
+}
+
+/** Why a marker's session ended; "expired" for bytes that are no marker. */
+function reasonOf(data: Uint8Array): DropReason {
+  try {
+    const { ended } = JSON.parse(decoder.decode(data));
+    return ended === "destroyed" || ended === "renewed" ? ended : "expired";
+  } catch {
+    return "expired";
+  }
+}
+
+/** Whether two byte arrays hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Waits a random time that grows with each attempt, from the third on. */
+function backoff(attempt: number): Promise<void> | undefined {
+  if (attempt < 3) return undefined;
+  const most = Math.min(100, 2 ** (attempt - 2));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * most));
+}
+
+function tooManyConflicts(): Error {
+  return new Error(
+    `Cannot save session: other requests changed it ${MAX_ATTEMPTS} times while this one tried`,
+  );
+}
+
+/** The settings a save needs from its session manager. */
+export interface SaveOptions {
+  idleTimeout: number;
+  lifetime: number;
+  hashTokenInStore: boolean;
+}
+
+/** Saves sessions to one store. */
+export class Saver {
+  #access: StoreAccess;
+  #contents: ContentsCodec;
+  #options: SaveOptions;
+
+  constructor(
+    access: StoreAccess,
+    contents: ContentsCodec,
+    options: SaveOptions,
+  ) {
+    this.#access = access;
+    this.#contents = contents;
+    this.#options = options;
+  }
+
+  /** Saves a session, whatever its lifecycle. */
+  async save(state: SessionState): Promise<SaveOutcome> {
+    const life = state.life;
+    switch (life.kind) {
+      case "new":
+        return await this.#create(state);
+      case "loaded":
+        return await this.#update(state, life.from, false);
+      case "renewed":
+        return life.from === undefined
+          ? await this.#create(state)
+          : await this.#update(state, life.from, true);
+      case "destroyed":
+        if (life.from !== undefined) await this.#end(life.from);
+        if (life.restarted) return await this.#create(state);
+        state.ended();
+        return { kind: "ended" };
+    }
+  }
+
+  /** When a session saved now expires in the store (ms). */
+  expiry(state: SessionState): number {
+    const idle = this.#options.idleTimeout;
+    return idle > 0
+      ? Math.min(state.deadline, Date.now() + idle)
+      : state.deadline;
+  }
+
+  /** A new token, and its store key. */
+  async #newKey(): Promise<{ token: string; key: string }> {
+    const token = newToken();
+    const key = this.#options.hashTokenInStore ? await hashToken(token) : token;
+    return { token, key };
+  }
+
+  /** Stores a session under a new token. */
+  async #create(state: SessionState): Promise<SaveOutcome> {
+    const data = this.#contents.encode(state, undefined);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const { token, key } = await this.#newKey();
+      const expiry = this.expiry(state);
+      const write = {
+        token: key,
+        ifVersion: null,
+        data,
+        expiry: new Date(expiry),
+      };
+      if (await this.#access.write([write])) {
+        return this.#saved(state, key, token, data, expiry);
+      }
+    }
+    throw tooManyConflicts();
+  }
+
+  /**
+   * Writes a session back where it came from, or (`renew`) under a new
+   * token, leaving a marker under the old one.
+   */
+  async #update(
+    state: SessionState,
+    from: Origin,
+    renew: boolean,
+  ): Promise<SaveOutcome> {
+    let version: Version | undefined = from.version;
+    let loaded = from.data;
+    let stored = from.expiry;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      if (version === undefined) {
+        await backoff(attempt);
+        const found = await this.#access.read(from.key);
+        if (found === undefined || found.ended) {
+          return this.#drop(state, found);
+        }
+        if (!sameBytes(found.data, loaded)) {
+          const decoded = this.#contents.decode(found.data, false);
+          if (
+            decoded === undefined || !(decoded.contents.deadline > Date.now())
+          ) {
+            return this.#drop(state, undefined);
+          }
+          state.rebase(decoded.contents);
+          loaded = found.data;
+        }
+        version = found.version;
+        stored = found.expiry?.getTime();
+      }
+      const data = this.#contents.encode(state, loaded);
+      const expiry = this.expiry(state);
+      const writes: VersionedWrite[] = [];
+      let { token, key } = from;
+      if (renew) {
+        ({ token, key } = await this.#newKey());
+        writes.push(
+          { token: key, ifVersion: null, data, expiry: new Date(expiry) },
+          this.#markerWrite(from.key, version, "renewed", stored, key),
+        );
+      } else {
+        writes.push({
+          token: key,
+          ifVersion: version,
+          data,
+          expiry: new Date(expiry),
+        });
+      }
+      if (await this.#access.write(writes)) {
+        return this.#saved(state, key, token, data, expiry);
+      }
+      version = undefined;
+    }
+    throw tooManyConflicts();
+  }
+
+  /** Replaces a stored session with the marker of its destruction. */
+  async #end(from: Origin): Promise<void> {
+    let version: Version | undefined = from.version;
+    let stored = from.expiry;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      if (version === undefined) {
+        await backoff(attempt);
+        const found = await this.#access.read(from.key);
+        if (found === undefined || found.ended) return; // ended already
+        version = found.version;
+        stored = found.expiry?.getTime();
+      }
+      const write = this.#markerWrite(from.key, version, "destroyed", stored);
+      if (await this.#access.write([write])) return;
+      version = undefined;
+    }
+    throw tooManyConflicts();
+  }
+
+  /**
+   * The write of a marker under `key`, in place of the session it held. A
+   * marker lasts as long as the session would have, so every request that
+   * loaded the session learns that it ended, and why.
+   */
+  #markerWrite(
+    key: string,
+    version: Version,
+    reason: "destroyed" | "renewed",
+    stored: number | undefined,
+    to?: string,
+  ): VersionedWrite {
+    const { idleTimeout, lifetime } = this.#options;
+    const expiry = stored ??
+      Date.now() + (idleTimeout > 0 ? idleTimeout : lifetime);
+    return {
+      token: key,
+      ifVersion: version,
+      data: marker(reason, to),
+      expiry: new Date(expiry),
+      ended: true,
+    };
+  }
+
+  /** After a write: the session now comes from there. */
+  #saved(
+    state: SessionState,
+    key: string,
+    token: string,
+    data: Uint8Array,
+    expiry: number,
+  ): SaveOutcome {
+    // The version is unknown until read: a second save reads it first.
+    state.saved({ key, token, version: undefined, data, expiry });
+    if (this.#access.inMemory) this.#contents.saved(data, state);
+    return { kind: "saved", token, expiry };
+  }
+
+  /** Gives up a save whose session ended meanwhile: nothing is written. */
+  #drop(state: SessionState, found: Entry | undefined): SaveOutcome {
+    state.ended();
+    return {
+      kind: "dropped",
+      reason: found?.ended ? reasonOf(found.data) : "expired",
+    };
+  }
+}

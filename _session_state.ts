@@ -1,0 +1,220 @@
+// The state of one request's session: its values, what the request changed,
+// and where the session stands in its life. A SessionState owns its
+// transitions; the manager's modules read it and call them.
+
+import type { Version } from "./store.ts";
+
+/** Where a session was loaded from (or last saved to). */
+export interface Origin {
+  /** The store key: the token, or its hash. */
+  key: string;
+  /** The token the client holds. */
+  token: string;
+  /** The stored version, when known (`undefined`: read it before writing). */
+  version: Version | undefined;
+  /** The stored bytes. */
+  data: Uint8Array;
+  /** The stored expiry (ms), when the store said. */
+  expiry: number | undefined;
+}
+
+/**
+ * Where a session stands, and so what its next save does:
+ * - `new`: nothing is stored; a save creates it under a new token;
+ * - `loaded`: a save writes this request's changes into `from`;
+ * - `renewed`: a save moves the session to a new token and ends `from`;
+ * - `destroyed`: a save ends `from`; with `restarted` (values were given
+ *   after `destroy()`), it also creates a new session under a new token.
+ */
+export type Lifecycle =
+  | { readonly kind: "new" }
+  | { readonly kind: "loaded"; readonly from: Origin }
+  | { readonly kind: "renewed"; readonly from: Origin | undefined }
+  | {
+    readonly kind: "destroyed";
+    readonly from: Origin | undefined;
+    readonly restarted: boolean;
+  };
+
+/** The change of a removed key. */
+export const REMOVED: unique symbol = Symbol("removed");
+
+/** The values and dates of a session, as decoded from its bytes. */
+export interface Contents {
+  deadline: number;
+  values: Map<string, unknown>;
+  rememberMe: boolean | undefined;
+}
+
+const NEW: Lifecycle = { kind: "new" };
+
+/** One request's session. */
+export class SessionState {
+  life: Lifecycle;
+  values: Map<string, unknown>;
+  /** `values` is shared with the decoded-session cache: copy before writing. */
+  shared: boolean;
+  deadline: number;
+  rememberMe: boolean | undefined;
+  /** What this request changed, key by key ({@linkcode REMOVED} for removals). */
+  changes: Map<string, unknown> | undefined = undefined;
+  deadlineSet = false;
+  rememberMeSet = false;
+  /** The contents differ from the loaded bytes: a save must encode them. */
+  dirty: boolean;
+  /** Something was changed: the session must be saved. */
+  modified = false;
+  #lifetime: number;
+
+  constructor(
+    contents: Contents,
+    from: Origin | undefined,
+    shared: boolean,
+    lifetime: number,
+  ) {
+    this.life = from === undefined ? NEW : { kind: "loaded", from };
+    this.values = contents.values;
+    this.shared = shared;
+    this.deadline = contents.deadline;
+    this.rememberMe = contents.rememberMe;
+    this.dirty = from === undefined;
+    this.#lifetime = lifetime;
+  }
+
+  /** The stored session this one comes from, if any. */
+  get origin(): Origin | undefined {
+    return this.life.kind === "new" ? undefined : this.life.from;
+  }
+
+  get token(): string {
+    return this.life.kind === "loaded" ? this.life.from.token : "";
+  }
+
+  get status(): "unmodified" | "modified" | "destroyed" {
+    const life = this.life;
+    if (life.kind === "destroyed" && !life.restarted) return "destroyed";
+    return this.modified ? "modified" : "unmodified";
+  }
+
+  put(key: string, value: unknown): void {
+    this.#change(key, value);
+    const values = this.values;
+    // The same primitive again changes nothing that is stored.
+    if (
+      values.get(key) === value && values.has(key) &&
+      (typeof value !== "object" || value === null)
+    ) {
+      return;
+    }
+    this.#writable().set(key, value);
+  }
+
+  remove(key: string): void {
+    if (this.values.has(key)) {
+      this.#writable().delete(key);
+      this.#change(key, REMOVED);
+    }
+  }
+
+  clear(): void {
+    if (this.values.size > 0) {
+      for (const key of this.values.keys()) this.#change(key, REMOVED);
+      this.values = new Map();
+      this.shared = false;
+      this.dirty = true;
+    }
+  }
+
+  destroy(): void {
+    this.life = { kind: "destroyed", from: this.origin, restarted: false };
+    this.values = new Map();
+    this.shared = false;
+    this.changes = undefined;
+    this.rememberMe = undefined;
+    this.#resetDeadline();
+  }
+
+  renew(): void {
+    const life = this.life;
+    this.life = life.kind === "destroyed"
+      ? { kind: "destroyed", from: life.from, restarted: true }
+      : { kind: "renewed", from: this.origin };
+    this.modified = true;
+    this.#resetDeadline();
+  }
+
+  setRememberMe(remember: boolean): void {
+    this.rememberMe = remember;
+    this.rememberMeSet = true;
+    this.dirty = true;
+    this.#touched();
+  }
+
+  setDeadline(time: number): void {
+    this.deadline = time;
+    this.deadlineSet = true;
+    this.dirty = true;
+    this.#touched();
+  }
+
+  /** Puts this request's changes on top of `contents`, the session as stored now. */
+  rebase(contents: Contents): void {
+    const values = new Map(contents.values);
+    for (const [key, value] of this.changes ?? []) {
+      if (value === REMOVED) values.delete(key);
+      else values.set(key, value);
+    }
+    this.values = values;
+    this.shared = false;
+    if (!this.deadlineSet) this.deadline = contents.deadline;
+    if (!this.rememberMeSet) this.rememberMe = contents.rememberMe;
+    this.dirty = this.changes !== undefined || this.deadlineSet ||
+      this.rememberMeSet;
+  }
+
+  /** After a save: the session comes from where it was saved, unchanged. */
+  saved(to: Origin): void {
+    this.life = { kind: "loaded", from: to };
+    this.changes = undefined;
+    this.deadlineSet = false;
+    this.rememberMeSet = false;
+    this.dirty = false;
+    this.modified = false;
+  }
+
+  /** After a save ended the session (or found it ended): nothing is left to save. */
+  ended(): void {
+    this.life = { kind: "destroyed", from: undefined, restarted: false };
+  }
+
+  /** The values, copied first when they are shared with the cache. */
+  #writable(): Map<string, unknown> {
+    this.dirty = true;
+    if (this.shared) {
+      this.values = new Map(this.values);
+      this.shared = false;
+    }
+    return this.values;
+  }
+
+  #change(key: string, value: unknown): void {
+    (this.changes ??= new Map()).set(key, value);
+    this.#touched();
+  }
+
+  /** Marks the session changed; values given after destroy() restart it. */
+  #touched(): void {
+    this.modified = true;
+    const life = this.life;
+    if (life.kind === "destroyed" && !life.restarted) {
+      this.life = { kind: "destroyed", from: life.from, restarted: true };
+    }
+  }
+
+  /** A new token, or no session: the deadline starts again. */
+  #resetDeadline(): void {
+    this.deadline = Date.now() + this.#lifetime;
+    this.deadlineSet = true;
+    this.dirty = true;
+  }
+}

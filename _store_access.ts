@@ -1,0 +1,141 @@
+// How the session manager reaches a store: through its capabilities when it
+// has them, looked for at each call, so a wrapper, a subclass or a method
+// patched later is seen at once. A plain Store is given compare-and-set
+// within this process: writes to a token take turns, each checks what is
+// stored first, and the markers of ended sessions are kept in memory.
+
+import {
+  isInMemoryStore,
+  isVersionedStore,
+  type Store,
+  type Version,
+  type VersionedEntry,
+  type VersionedWrite,
+} from "./store.ts";
+
+/** A read entry; `expiry` is unknown for a plain store. */
+export type Entry = Omit<VersionedEntry, "expiry"> & {
+  expiry: Date | undefined;
+};
+
+/**
+ * How many ended sessions' markers a plain store is given in memory: past
+ * that, the oldest is forgotten, and reads as absent.
+ */
+export const PLAIN_MARKERS_KEPT = 1024;
+
+/** The marker of an ended session of a plain store, and its version. */
+interface Marker {
+  data: Uint8Array;
+  expiry: number;
+}
+
+/** Whether two byte arrays hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Reads and writes a store with versions, whatever it can do itself. */
+export class StoreAccess {
+  #store: Store;
+  /** Markers of sessions ended in a plain store, oldest first. */
+  #markers = new Map<string, Marker>();
+  /** The last write queued for each token of a plain store. */
+  #turns = new Map<string, Promise<unknown>>();
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Whether the store is in this process and keeps the arrays it is given. */
+  get inMemory(): boolean {
+    return isInMemoryStore(this.#store);
+  }
+
+  /** Reads a token's live entry; at once when the store is in memory. */
+  read(key: string): Entry | undefined | Promise<Entry | undefined> {
+    const store = this.#store;
+    if (isInMemoryStore(store)) return store.findVersionedSync(key);
+    if (isVersionedStore(store)) return store.findVersioned(key);
+    const marker = this.#marker(key);
+    if (marker !== undefined) {
+      return {
+        data: marker.data,
+        version: marker,
+        expiry: new Date(marker.expiry),
+        ended: true,
+      };
+    }
+    return store.find(key).then((data) =>
+      data === undefined
+        ? undefined
+        : { data, version: data, expiry: undefined, ended: false }
+    );
+  }
+
+  /** Writes entries, all or none, if each token's version is still the one given. */
+  write(writes: VersionedWrite[]): Promise<boolean> {
+    const store = this.#store;
+    if (isVersionedStore(store)) return store.commitVersioned(writes);
+    return this.#inTurn(writes.map((w) => w.token), async () => {
+      for (const { token, ifVersion } of writes) {
+        if (!await this.#matches(token, ifVersion)) return false;
+      }
+      for (const { token, data, expiry, ended } of writes) {
+        this.#markers.delete(token);
+        if (ended) {
+          await store.delete(token);
+          this.#keep(token, { data, expiry: expiry.getTime() });
+        } else {
+          await store.commit(token, data, expiry);
+        }
+      }
+      return true;
+    });
+  }
+
+  /** Whether a plain store's token still holds `version` (`null`: nothing). */
+  async #matches(token: string, version: Version | null): Promise<boolean> {
+    const marker = this.#marker(token);
+    if (marker !== undefined) return version === marker;
+    const data = await this.#store.find(token);
+    if (version === null) return data === undefined;
+    return data !== undefined && version instanceof Uint8Array &&
+      sameBytes(data, version);
+  }
+
+  #marker(key: string): Marker | undefined {
+    const marker = this.#markers.get(key);
+    if (marker !== undefined && marker.expiry <= Date.now()) {
+      this.#markers.delete(key);
+      return undefined;
+    }
+    return marker;
+  }
+
+  #keep(key: string, marker: Marker): void {
+    const markers = this.#markers;
+    markers.set(key, marker);
+    if (markers.size > PLAIN_MARKERS_KEPT) {
+      markers.delete(markers.keys().next().value!);
+    }
+  }
+
+  /** Runs `work` after every write queued before it on any of `keys`. */
+  #inTurn<R>(keys: string[], work: () => Promise<R>): Promise<R> {
+    const turns = this.#turns;
+    const before = keys.map((key) => turns.get(key)).filter((p) =>
+      p !== undefined
+    );
+    // (The queued promises never reject.)
+    const run = before.length === 0 ? work() : Promise.all(before).then(work);
+    const done = run.then(() => {}, () => {});
+    for (const key of keys) turns.set(key, done);
+    done.then(() => {
+      for (const key of keys) if (turns.get(key) === done) turns.delete(key);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,397 @@
+/**
+ * {@linkcode SessionManager}: sessions for `Deno.serve` handlers, SCS's
+ * `LoadAndSave` for Deno. It reads the session cookie, loads the session
+ * before the handler runs, and saves it (and sets the cookie) before the
+ * response is returned.
+ *
+ * @module
+ */
+
+import { SessionCookie } from "./_cookie.ts";
+import { ContentsCodec } from "./_contents.ts";
+import { withSessionHeaders } from "./_headers.ts";
+import { managerConfig } from "./_options.ts";
+import { type SaveOutcome, Saver } from "./_save.ts";
+import { SessionHandle } from "./_session.ts";
+import { type Origin, SessionState } from "./_session_state.ts";
+import { StoreAccess } from "./_store_access.ts";
+import { hashToken, isToken } from "./_token.ts";
+import { cannot, valueName } from "./_errors.ts";
+import type { Codec } from "./codec.ts";
+import { MemStore } from "./memstore.ts";
+import type { DroppedChanges, SessionManagerOptions } from "./options.ts";
+import type { Session } from "./session.ts";
+import type { IterableStore, Store } from "./store.ts";
+
+/** A request handler that is given the request's session. */
+export type SessionHandler<T extends object, Info> = (
+  request: Request,
+  session: Session<T>,
+  info: Info,
+) => Response | Promise<Response>;
+
+function defaultOnDropped({ reason, request }: DroppedChanges): void {
+  console.warn(
+    `Dropped the session changes of ${
+      request === undefined ? "a commit" : `${request.method} ${request.url}`
+    }: the session was ${reason} while it ran`,
+  );
+}
+
+function defaultOnError(error: unknown, request: Request): Response {
+  console.error(
+    `Session store failed for ${request.method} ${request.url}:`,
+    error,
+  );
+  return new Response("Internal Server Error", { status: 500 });
+}
+
+/**
+ * Sessions for `Deno.serve`: a cookie, a session per request, loaded before
+ * the handler and saved after it. The TypeScript counterpart of SCS's
+ * `SessionManager` and `LoadAndSave`.
+ *
+ * Safe by default: the cookie is `HttpOnly` and `SameSite=Lax`; a token the
+ * server did not issue (or one that expired) is never adopted; every
+ * response gets `Vary: Cookie`, and one that sets the cookie also gets
+ * `Cache-Control: no-cache="Set-Cookie"`, so caches never share a session.
+ *
+ * @example The seed example: put and get a message
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemStore, SessionManager } from "@sessions/memstore";
+ *
+ * using sessions = new SessionManager<{ message: string }>({ store: new MemStore({ cleanupInterval: 0 }) });
+ * const handler = sessions.loadAndSave((request, session) => {
+ *   if (new URL(request.url).pathname === "/put") {
+ *     session.put("message", "Hello from a session!");
+ *     return new Response(null);
+ *   }
+ *   return new Response(session.get("message") ?? "");
+ * });
+ *
+ * const put = await handler(new Request("http://localhost/put"));
+ * const cookie = put.headers.get("set-cookie")!.split(";")[0]!;
+ * const get = await handler(new Request("http://localhost/get", { headers: { cookie } }));
+ * assert.equal(await get.text(), "Hello from a session!");
+ * ```
+ */
+export class SessionManager<T extends object = Record<string, unknown>>
+  implements Disposable {
+  #store: Store;
+  #ownStore: MemStore | undefined;
+  #lifetime: number;
+  #idleTimeout: number;
+  #hash: boolean;
+  #cookie: SessionCookie;
+  #contents: ContentsCodec;
+  #codec: Codec;
+  #access: StoreAccess;
+  #saver: Saver;
+  #onError: (error: unknown, request: Request) => Response | Promise<Response>;
+  #onDropped: (dropped: DroppedChanges) => void;
+
+  /**
+   * Creates a session manager.
+   *
+   * @param options Store, timeouts, cookie and codec.
+   * @throws {TypeError} When an option has the wrong type, or the cookie
+   * options are impossible (a name or path a cookie cannot hold, an unknown
+   * `sameSite`; `sameSite: "None"`, `partitioned` or a `__Secure-` or
+   * `__Host-` name without `secure`).
+   * @throws {RangeError} When `lifetime` is not positive or `idleTimeout` is
+   * negative.
+   *
+   * @example Cookie options for production
+   * ```ts
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager({
+   *   lifetime: 12 * 60 * 60 * 1000, // 12 hours at most
+   *   idleTimeout: 30 * 60 * 1000, // or 30 minutes without a request
+   *   cookie: { name: "__Host-session", secure: true, sameSite: "Strict" },
+   * });
+   * ```
+   */
+  constructor(options: SessionManagerOptions = {}) {
+    const config = managerConfig(options);
+    this.#ownStore = config.store === undefined ? new MemStore() : undefined;
+    this.#store = config.store ?? this.#ownStore!;
+    this.#lifetime = config.lifetime;
+    this.#idleTimeout = config.idleTimeout;
+    this.#hash = config.hashTokenInStore;
+    // A hashed store keeps no token, nor does the cookie writer.
+    this.#cookie = new SessionCookie(config.cookie, !config.hashTokenInStore);
+    this.#codec = config.codec;
+    this.#contents = new ContentsCodec(config.codec);
+    this.#access = new StoreAccess(this.#store);
+    this.#saver = new Saver(this.#access, this.#contents, config);
+    this.#onError = config.onError ?? defaultOnError;
+    this.#onDropped = config.onDropped ?? defaultOnDropped;
+  }
+
+  /** The store sessions are kept in. */
+  get store(): Store {
+    return this.#store;
+  }
+
+  /**
+   * Wraps a handler so that each request gets its session. Use the result as
+   * a `Deno.serve` handler, or with any server that takes a
+   * `(request) => Response` function.
+   *
+   * After the handler returns, a modified session is saved before the
+   * response is returned, and the response gets the session cookie; a
+   * destroyed one gets a cookie that deletes it; an unmodified one, no
+   * cookie and no store write. When the store fails, the response is
+   * `onError`'s.
+   *
+   * @param handler The request handler, given the session.
+   * @returns A handler for `Deno.serve`.
+   *
+   * @example Serving with sessions
+   * ```ts ignore
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * const sessions = new SessionManager<{ message: string }>();
+   * Deno.serve(sessions.loadAndSave((_request, session) => {
+   *   session.put("message", "Hello from a session!");
+   *   return new Response("ok");
+   * }));
+   * ```
+   */
+  loadAndSave<Info = Deno.ServeHandlerInfo>(
+    handler: SessionHandler<T, Info>,
+  ): (request: Request, info?: Info) => Promise<Response> {
+    return async (request: Request, info?: Info): Promise<Response> => {
+      const header = request.headers.get("cookie");
+      let session: SessionHandle<T>;
+      try {
+        session = await this.#open(
+          header === null ? undefined : this.#cookie.read(header),
+        );
+      } catch (error) {
+        return withSessionHeaders(
+          await this.#onError(error, request),
+          undefined,
+        );
+      }
+      const response = await handler(request, session, info as Info);
+      if (!(response instanceof Response)) {
+        throw new TypeError(
+          `Cannot send the response: the handler returned ${
+            valueName(response)
+          }, not a Response`,
+        );
+      }
+      const state = SessionHandle.stateOf(session)!;
+      // With an idle timeout, a stored session is saved to push its expiry back.
+      const touch = this.#idleTimeout > 0 && state.life.kind === "loaded";
+      if (state.status === "unmodified" && !touch) {
+        return withSessionHeaders(response, undefined);
+      }
+      let cookie: string | undefined;
+      try {
+        cookie = this.#cookieFor(await this.#saver.save(state), state, request);
+      } catch (error) {
+        return withSessionHeaders(
+          await this.#onError(error, request),
+          undefined,
+        );
+      }
+      return withSessionHeaders(response, cookie);
+    };
+  }
+
+  /**
+   * Loads the session of a token, for work outside HTTP (a WebSocket, a job,
+   * a test). A token that is malformed, unknown or expired gives a new,
+   * empty session.
+   *
+   * @param token A session token.
+   * @returns The session.
+   * @throws {TypeError} When `token` is not a string.
+   *
+   * @example Reading a session by its token
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager<{ userId: number }>();
+   * const session = await sessions.load("");
+   * session.put("userId", 42);
+   * const { token } = await sessions.commit(session);
+   * assert.equal((await sessions.load(token)).get("userId"), 42);
+   * ```
+   */
+  async load(token: string): Promise<Session<T>> {
+    if (typeof token !== "string") {
+      throw cannot("load session", "token must be a string", token);
+    }
+    return await this.#open(token);
+  }
+
+  /**
+   * Saves a session, issuing a token when it has none, and deletes what
+   * `destroy()` or `renewToken()` left behind.
+   *
+   * @param session A session from this manager.
+   * @returns The token and when the stored session expires; for a destroyed
+   * session, `""` and the epoch.
+   * @throws {TypeError} When `session` did not come from a `SessionManager`.
+   *
+   * @example Saving a session made outside a request
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager({ idleTimeout: 60_000 });
+   * const session = await sessions.load("");
+   * session.put("job", "done");
+   * const { token, expiry } = await sessions.commit(session);
+   * assert.equal(token.length, 43);
+   * assert.ok(expiry.getTime() <= Date.now() + 60_000);
+   * ```
+   */
+  async commit(session: Session<T>): Promise<{ token: string; expiry: Date }> {
+    const state = SessionHandle.stateOf(session);
+    if (state === undefined) {
+      throw cannot(
+        "commit session",
+        "expected a Session from a SessionManager",
+        session,
+      );
+    }
+    const outcome = await this.#saver.save(state);
+    if (outcome.kind === "dropped") {
+      this.#onDropped({ reason: outcome.reason, request: undefined });
+    }
+    return outcome.kind === "saved"
+      ? { token: outcome.token, expiry: new Date(outcome.expiry) }
+      : { token: "", expiry: new Date(0) };
+  }
+
+  /**
+   * Calls `fn` for every live session of the store, and saves what it
+   * changes when it returns; `destroy()` deletes that session. Sessions that
+   * cannot be decoded are skipped.
+   *
+   * @param fn Called with each session in turn.
+   * @throws {TypeError} When the store cannot list its sessions (it is not
+   * an {@linkcode IterableStore}).
+   *
+   * @example Signing a user out everywhere
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager<{ userId: number }>();
+   * for (const userId of [1, 2, 1]) {
+   *   const session = await sessions.load("");
+   *   session.put("userId", userId);
+   *   await sessions.commit(session);
+   * }
+   * await sessions.iterate((session) => {
+   *   if (session.get("userId") === 1) session.destroy();
+   * });
+   * let left = 0;
+   * await sessions.iterate(() => void left++);
+   * assert.equal(left, 1);
+   * ```
+   */
+  async iterate(
+    fn: (session: Session<T>) => void | Promise<void>,
+  ): Promise<void> {
+    const store = this.#store as Partial<IterableStore>;
+    if (typeof store.all !== "function") {
+      throw new TypeError(
+        "Cannot iterate sessions: the store has no all() method (it is not an IterableStore)",
+      );
+    }
+    const now = Date.now();
+    for (const [key, data] of await store.all()) {
+      const decoded = this.#contents.decode(data, false);
+      if (decoded === undefined || decoded.contents.deadline <= now) continue;
+      const from = {
+        key,
+        token: this.#hash ? "" : key,
+        version: undefined,
+        data,
+        expiry: undefined,
+      };
+      const session = this.#handle(decoded.contents, from, false);
+      await fn(session);
+      const state = SessionHandle.stateOf(session)!;
+      if (state.status !== "unmodified") await this.commit(session);
+    }
+  }
+
+  /** Disposes the store the manager created for itself; a store it was given is left alone. */
+  [Symbol.dispose](): void {
+    this.#ownStore?.[Symbol.dispose]();
+  }
+
+  /**
+   * The session of a token: a new, empty one when the token is missing,
+   * malformed, unknown, expired or undecodable.
+   */
+  async #open(token: string | undefined): Promise<SessionHandle<T>> {
+    if (token === undefined || !isToken(token)) return this.#new();
+    const key = this.#hash ? await hashToken(token) : token;
+    const found = await this.#access.read(key);
+    if (found === undefined || found.ended) return this.#new();
+    const decoded = this.#contents.decode(found.data, this.#access.inMemory);
+    if (decoded === undefined || !(decoded.contents.deadline > Date.now())) {
+      return this.#new();
+    }
+    const from: Origin = {
+      key,
+      token,
+      version: found.version,
+      data: found.data,
+      expiry: found.expiry?.getTime(),
+    };
+    return this.#handle(decoded.contents, from, decoded.shared);
+  }
+
+  /** A new, empty session: no token until it is saved. */
+  #new(): SessionHandle<T> {
+    const contents = {
+      deadline: Date.now() + this.#lifetime,
+      values: new Map(),
+      rememberMe: undefined,
+    };
+    return this.#handle(contents, undefined, false);
+  }
+
+  #handle(
+    contents: ConstructorParameters<typeof SessionState>[0],
+    from: Origin | undefined,
+    shared: boolean,
+  ): SessionHandle<T> {
+    const state = new SessionState(contents, from, shared, this.#lifetime);
+    return new SessionHandle(state, this.#codec);
+  }
+
+  /** The Set-Cookie value a save calls for, if any. */
+  #cookieFor(
+    outcome: SaveOutcome,
+    state: SessionState,
+    request: Request,
+  ): string | undefined {
+    switch (outcome.kind) {
+      case "saved":
+        return this.#cookie.write(
+          outcome.token,
+          this.#cookie.persistent(state.rememberMe)
+            ? outcome.expiry
+            : undefined,
+        );
+      case "ended":
+        return this.#cookie.clear;
+      case "dropped":
+        this.#onDropped({ reason: outcome.reason, request });
+        return this.#cookie.clear;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The options of the package's classes: {@linkcode MemStoreOptions} for
+ * `MemStore`, {@linkcode SessionManagerOptions} (with
+ * {@linkcode CookieOptions}) for `SessionManager`. Every option is checked
+ * once, when the object is created: a bad value throws there, never on a
+ * request.
+ *
+ * @module
+ */
+
+import type { Codec } from "./codec.ts";
+import type { Store } from "./store.ts";
+
+/** Options for `MemStore`. */
+export interface MemStoreOptions {
+  /**
+   * Milliseconds between sweeps of expired sessions. 0 turns the sweep off:
+   * expired sessions are then never returned, but stay in memory until they
+   * are committed again or deleted.
+   *
+   * @default {60000}
+   */
+  cleanupInterval?: number;
+  /**
+   * The most entries held at once: sessions, and the markers that ended
+   * sessions leave for a while (see `VersionedStore`). A commit that would
+   * go over drops expired entries first, then evicts the live ones closest
+   * to expiry (with an idle timeout, the least recently used).
+   *
+   * @default {Infinity}
+   */
+  maxSessions?: number;
+  /**
+   * The most bytes held at once: every entry's data, plus one byte per
+   * character of its token. Beyond it, entries make room as for
+   * `maxSessions`; a single session larger than this is refused with a
+   * `RangeError`.
+   *
+   * @default {Infinity}
+   */
+  maxBytes?: number;
+}
+
+/** Options for the session cookie. */
+export interface CookieOptions {
+  /**
+   * The cookie's name. A name starting with `__Secure-` needs `secure`;
+   * one starting with `__Host-` needs `secure`, `path: "/"` and no
+   * `domain` (browsers reject such cookies otherwise).
+   *
+   * @default {"session"}
+   */
+  name?: string;
+  /** The `Path` attribute. @default {"/"} */
+  path?: string;
+  /** The `Domain` attribute; none by default (this host only). */
+  domain?: string;
+  /** `HttpOnly`: page scripts can't read the cookie. @default {true} */
+  httpOnly?: boolean;
+  /** `Secure`: sent over HTTPS only. Turn it on in production. @default {false} */
+  secure?: boolean;
+  /** The `SameSite` attribute. `"None"` needs `secure`. @default {"Lax"} */
+  sameSite?: "Strict" | "Lax" | "None";
+  /** `Partitioned` (CHIPS); needs `secure`. @default {false} */
+  partitioned?: boolean;
+  /**
+   * Whether the cookie outlives the browser session (`Expires` and
+   * `Max-Age`). With `false`, only sessions that call `rememberMe(true)` get
+   * a persistent cookie.
+   *
+   * @default {true}
+   */
+  persist?: boolean;
+}
+
+/** Options for `SessionManager`. */
+export interface SessionManagerOptions {
+  /**
+   * Where sessions are kept. By default, a `MemStore` that the manager owns
+   * and disposes with itself; a store given here is never disposed by the
+   * manager.
+   */
+  store?: Store;
+  /**
+   * Milliseconds from creation until a session ends, whatever its activity.
+   * A deadline past the end of the year 9999 (the last a cookie can carry)
+   * is moved back to it, so `Number.MAX_SAFE_INTEGER` means "no absolute
+   * limit".
+   *
+   * @default {86400000}
+   */
+  lifetime?: number;
+  /**
+   * Milliseconds without a request after which a session ends; 0 turns it
+   * off. With an idle timeout, a request that changes nothing still saves
+   * the session to push its expiry back.
+   *
+   * @default {0}
+   */
+  idleTimeout?: number;
+  /** The session cookie. */
+  cookie?: CookieOptions;
+  /**
+   * Keep sessions under base64url(SHA-256(token)) instead of the token, so
+   * what the store holds (a dump, a heap snapshot) contains no usable token.
+   *
+   * @default {false}
+   */
+  hashTokenInStore?: boolean;
+  /** How sessions become bytes. @default {jsonCodec} */
+  codec?: Codec;
+  /**
+   * Makes the response when the store fails. By default, logs the error and
+   * answers 500 Internal Server Error.
+   */
+  onError?: (error: unknown, request: Request) => Response | Promise<Response>;
+  /**
+   * Told when a request's changes are dropped because its session ended
+   * while the request ran. By default, a warning is logged.
+   */
+  onDropped?: (dropped: DroppedChanges) => void;
+}
+
+/**
+ * Why a request's changes to its session were dropped:
+ * - `"destroyed"`: another request of the session (or
+ *   `SessionManager.commit`) called `destroy()`;
+ * - `"renewed"`: another request called `renewToken()`;
+ * - `"expired"`: the store no longer has the session for any other reason:
+ *   its timeout passed, a bounded store evicted it, or something other than
+ *   a session manager deleted it.
+ */
+export type DropReason = "destroyed" | "renewed" | "expired";
+
+/** Changes that were not saved because their session had ended. */
+export interface DroppedChanges {
+  /** Why the session is gone. */
+  reason: DropReason;
+  /** The request that made the changes; `undefined` for `SessionManager.commit` and `SessionManager.iterate`. */
+  request: Request | undefined;
+}
