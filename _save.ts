@@ -4,11 +4,24 @@
 // (destroyed, renewed or expired: it is never brought back), puts this
 // request's changes on top, and tries again, a bounded number of times.
 // Destroying or renewing leaves a marker under the old key that says so.
+//
+// The algorithm is written as generators that yield the store calls they
+// need (`yield* read(key)` where async code would `await`); StoreAccess.run
+// performs them, at once while the store answers at once (MemStore), so a
+// save in memory makes no promise at all.
 
 import type { ContentsCodec } from "./_contents.ts";
 import type { Origin, SessionState } from "./_session_state.ts";
-import type { Entry, StoreAccess } from "./_store_access.ts";
-import { hashToken, newToken } from "./_token.ts";
+import {
+  type Entry,
+  hashed,
+  pause,
+  read,
+  type Steps,
+  type StoreAccess,
+  write,
+} from "./_store_access.ts";
+import { newToken } from "./_token.ts";
 import type { DropReason } from "./options.ts";
 import type { Version, VersionedWrite } from "./store.ts";
 
@@ -50,11 +63,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Waits a random time that grows with each attempt, from the third on. */
-function backoff(attempt: number): Promise<void> | undefined {
-  if (attempt < 3) return undefined;
-  const most = Math.min(100, 2 ** (attempt - 2));
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * most));
+/** A random wait that grows with each attempt, from the third on (ms). */
+function backoff(attempt: number): number {
+  return attempt < 3 ? 0 : Math.random() * Math.min(100, 2 ** (attempt - 2));
 }
 
 function tooManyConflicts(): Error {
@@ -86,21 +97,28 @@ export class Saver {
     this.#options = options;
   }
 
-  /** Saves a session, whatever its lifecycle. */
-  async save(state: SessionState): Promise<SaveOutcome> {
+  /**
+   * Saves a session, whatever its lifecycle: at once when the store
+   * answers at once, else by a promise.
+   */
+  save(state: SessionState): SaveOutcome | Promise<SaveOutcome> {
+    return this.#access.run(this.#save(state));
+  }
+
+  *#save(state: SessionState): Steps<SaveOutcome> {
     const life = state.life;
     switch (life.kind) {
       case "new":
-        return await this.#create(state);
+        return yield* this.#create(state);
       case "loaded":
-        return await this.#update(state, life.from, false);
+        return yield* this.#update(state, life.from, false);
       case "renewed":
         return life.from === undefined
-          ? await this.#create(state)
-          : await this.#update(state, life.from, true);
+          ? yield* this.#create(state)
+          : yield* this.#update(state, life.from, true);
       case "destroyed":
-        if (life.from !== undefined) await this.#end(life.from);
-        if (life.restarted) return await this.#create(state);
+        if (life.from !== undefined) yield* this.#end(life.from);
+        if (life.restarted) return yield* this.#create(state);
         state.ended();
         return { kind: "ended" };
     }
@@ -115,25 +133,25 @@ export class Saver {
   }
 
   /** A new token, and its store key. */
-  async #newKey(): Promise<{ token: string; key: string }> {
+  *#newKey(): Steps<{ token: string; key: string }> {
     const token = newToken();
-    const key = this.#options.hashTokenInStore ? await hashToken(token) : token;
+    const key = this.#options.hashTokenInStore ? yield* hashed(token) : token;
     return { token, key };
   }
 
   /** Stores a session under a new token. */
-  async #create(state: SessionState): Promise<SaveOutcome> {
+  *#create(state: SessionState): Steps<SaveOutcome> {
     const data = this.#contents.encode(state, undefined);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const { token, key } = await this.#newKey();
+      const { token, key } = yield* this.#newKey();
       const expiry = this.expiry(state);
-      const write = {
+      const created = {
         token: key,
         ifVersion: null,
         data,
         expiry: new Date(expiry),
       };
-      if (await this.#access.write([write])) {
+      if (yield* write([created])) {
         return this.#saved(state, key, token, data, expiry);
       }
     }
@@ -144,18 +162,18 @@ export class Saver {
    * Writes a session back where it came from, or (`renew`) under a new
    * token, leaving a marker under the old one.
    */
-  async #update(
+  *#update(
     state: SessionState,
     from: Origin,
     renew: boolean,
-  ): Promise<SaveOutcome> {
+  ): Steps<SaveOutcome> {
     let version: Version | undefined = from.version;
     let loaded = from.data;
-    let stored = from.expiry;
+    let stored = from.stored;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       if (version === undefined) {
-        await backoff(attempt);
-        const found = await this.#access.read(from.key);
+        yield* pause(backoff(attempt));
+        const found = yield* read(from.key);
         if (found === undefined || found.ended) {
           return this.#drop(state, found);
         }
@@ -170,27 +188,27 @@ export class Saver {
           loaded = found.data;
         }
         version = found.version;
-        stored = found.expiry?.getTime();
+        stored = found;
       }
       const data = this.#contents.encode(state, loaded);
       const expiry = this.expiry(state);
-      const writes: VersionedWrite[] = [];
       let { token, key } = from;
+      let writes: VersionedWrite[];
       if (renew) {
-        ({ token, key } = await this.#newKey());
-        writes.push(
+        ({ token, key } = yield* this.#newKey());
+        writes = [
           { token: key, ifVersion: null, data, expiry: new Date(expiry) },
           this.#markerWrite(from.key, version, "renewed", stored, key),
-        );
+        ];
       } else {
-        writes.push({
+        writes = [{
           token: key,
           ifVersion: version,
           data,
           expiry: new Date(expiry),
-        });
+        }];
       }
-      if (await this.#access.write(writes)) {
+      if (yield* write(writes)) {
         return this.#saved(state, key, token, data, expiry);
       }
       version = undefined;
@@ -199,19 +217,19 @@ export class Saver {
   }
 
   /** Replaces a stored session with the marker of its destruction. */
-  async #end(from: Origin): Promise<void> {
+  *#end(from: Origin): Steps<void> {
     let version: Version | undefined = from.version;
-    let stored = from.expiry;
+    let stored = from.stored;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       if (version === undefined) {
-        await backoff(attempt);
-        const found = await this.#access.read(from.key);
+        yield* pause(backoff(attempt));
+        const found = yield* read(from.key);
         if (found === undefined || found.ended) return; // ended already
         version = found.version;
-        stored = found.expiry?.getTime();
+        stored = found;
       }
-      const write = this.#markerWrite(from.key, version, "destroyed", stored);
-      if (await this.#access.write([write])) return;
+      const end = this.#markerWrite(from.key, version, "destroyed", stored);
+      if (yield* write([end])) return;
       version = undefined;
     }
     throw tooManyConflicts();
@@ -226,17 +244,17 @@ export class Saver {
     key: string,
     version: Version,
     reason: "destroyed" | "renewed",
-    stored: number | undefined,
+    stored: Origin["stored"],
     to?: string,
   ): VersionedWrite {
     const { idleTimeout, lifetime } = this.#options;
-    const expiry = stored ??
-      Date.now() + (idleTimeout > 0 ? idleTimeout : lifetime);
+    const expiry = stored?.expiry ??
+      new Date(Date.now() + (idleTimeout > 0 ? idleTimeout : lifetime));
     return {
       token: key,
       ifVersion: version,
       data: marker(reason, to),
-      expiry: new Date(expiry),
+      expiry,
       ended: true,
     };
   }
@@ -250,7 +268,7 @@ export class Saver {
     expiry: number,
   ): SaveOutcome {
     // The version is unknown until read: a second save reads it first.
-    state.saved({ key, token, version: undefined, data, expiry });
+    state.saved({ key, token, version: undefined, data, stored: undefined });
     if (this.#access.inMemory) this.#contents.saved(data, state);
     return { kind: "saved", token, expiry };
   }

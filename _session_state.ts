@@ -14,8 +14,11 @@ export interface Origin {
   version: Version | undefined;
   /** The stored bytes. */
   data: Uint8Array;
-  /** The stored expiry (ms), when the store said. */
-  expiry: number | undefined;
+  /**
+   * When the stored entry expires, as the store said when it was read
+   * (read only when a save needs it); `undefined` when not known.
+   */
+  stored: { readonly expiry: Date | undefined } | undefined;
 }
 
 /**

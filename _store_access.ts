@@ -4,6 +4,7 @@
 // within this process: writes to a token take turns, each checks what is
 // stored first, and the markers of ended sessions are kept in memory.
 
+import { hashToken } from "./_token.ts";
 import {
   isInMemoryStore,
   isVersionedStore,
@@ -30,6 +31,36 @@ interface Marker {
   expiry: number;
 }
 
+/** A store call that a save needs (see {@linkcode StoreAccess.run}). */
+export type Call =
+  | { readonly kind: "read"; readonly key: string }
+  | { readonly kind: "write"; readonly writes: VersionedWrite[] }
+  | { readonly kind: "pause"; readonly ms: number }
+  | { readonly kind: "hash"; readonly token: string };
+
+/** Steps of work that yield store calls and finish with an `R`. */
+export type Steps<R> = Generator<Call, R, unknown>;
+
+/** Reads a key's live entry (`yield* read(key)`). */
+export function* read(key: string): Steps<Entry | undefined> {
+  return (yield { kind: "read", key }) as Entry | undefined;
+}
+
+/** Writes entries, all or none, if their versions still match. */
+export function* write(writes: VersionedWrite[]): Steps<boolean> {
+  return (yield { kind: "write", writes }) as boolean;
+}
+
+/** Waits `ms` milliseconds; at once for 0. */
+export function* pause(ms: number): Steps<void> {
+  if (ms > 0) yield { kind: "pause", ms };
+}
+
+/** base64url(SHA-256(token)): a token's store key when tokens are hashed. */
+export function* hashed(token: string): Steps<string> {
+  return (yield { kind: "hash", token }) as string;
+}
+
 /** Whether two byte arrays hold the same bytes. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -54,6 +85,43 @@ export class StoreAccess {
     return isInMemoryStore(this.#store);
   }
 
+  /**
+   * Runs `steps`, performing the calls they yield: at once while the store
+   * answers at once, and from the first answer that is a promise on, by
+   * promise.
+   */
+  run<R>(steps: Steps<R>, answer?: unknown, failure?: unknown): R | Promise<R> {
+    for (;;) {
+      const next = failure === undefined
+        ? steps.next(answer)
+        : steps.throw(failure);
+      failure = undefined;
+      if (next.done) return next.value;
+      const result = this.#perform(next.value);
+      if (result instanceof Promise) {
+        return result.then(
+          (value) => this.run(steps, value),
+          (error) =>
+            this.run(steps, undefined, error ?? new Error(String(error))),
+        );
+      }
+      answer = result;
+    }
+  }
+
+  #perform(call: Call): unknown {
+    switch (call.kind) {
+      case "read":
+        return this.read(call.key);
+      case "write":
+        return this.write(call.writes);
+      case "pause":
+        return new Promise((resolve) => setTimeout(resolve, call.ms));
+      case "hash":
+        return hashToken(call.token);
+    }
+  }
+
   /** Reads a token's live entry; at once when the store is in memory. */
   read(key: string): Entry | undefined | Promise<Entry | undefined> {
     const store = this.#store;
@@ -75,9 +143,13 @@ export class StoreAccess {
     );
   }
 
-  /** Writes entries, all or none, if each token's version is still the one given. */
-  write(writes: VersionedWrite[]): Promise<boolean> {
+  /**
+   * Writes entries, all or none, if each token's version is still the one
+   * given; at once when the store is in memory.
+   */
+  write(writes: VersionedWrite[]): boolean | Promise<boolean> {
     const store = this.#store;
+    if (isInMemoryStore(store)) return store.commitVersionedSync(writes);
     if (isVersionedStore(store)) return store.commitVersioned(writes);
     return this.#inTurn(writes.map((w) => w.token), async () => {
       for (const { token, ifVersion } of writes) {

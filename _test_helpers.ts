@@ -126,6 +126,7 @@ export class TestStore implements IterableStore, Disposable {
   findVersioned?: (token: string) => Promise<VersionedEntry | undefined>;
   commitVersioned?: (writes: readonly VersionedWrite[]) => Promise<boolean>;
   findVersionedSync?: (token: string) => VersionedEntry | undefined;
+  commitVersionedSync?: (writes: readonly VersionedWrite[]) => boolean;
   #pause: Pause;
 
   constructor(options: TestStoreOptions = {}) {
@@ -142,6 +143,10 @@ export class TestStore implements IterableStore, Disposable {
       this.findVersionedSync = (token) => {
         this.calls.read++;
         return inner.findVersionedSync(token);
+      };
+      this.commitVersionedSync = (writes) => {
+        this.calls.write++;
+        return inner.commitVersionedSync(writes);
       };
     }
   }

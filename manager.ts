@@ -14,7 +14,7 @@ import { managerConfig } from "./_options.ts";
 import { type SaveOutcome, Saver } from "./_save.ts";
 import { SessionHandle } from "./_session.ts";
 import { type Origin, SessionState } from "./_session_state.ts";
-import { StoreAccess } from "./_store_access.ts";
+import { type Entry, StoreAccess } from "./_store_access.ts";
 import { hashToken, isToken } from "./_token.ts";
 import { cannot, valueName } from "./_errors.ts";
 import type { Codec } from "./codec.ts";
@@ -165,18 +165,20 @@ export class SessionManager<T extends object = Record<string, unknown>>
   ): (request: Request, info?: Info) => Promise<Response> {
     return async (request: Request, info?: Info): Promise<Response> => {
       const header = request.headers.get("cookie");
-      let session: SessionHandle<T>;
+      let session: SessionHandle<T> | Promise<SessionHandle<T>>;
       try {
-        session = await this.#open(
+        session = this.#open(
           header === null ? undefined : this.#cookie.read(header),
         );
+        if (session instanceof Promise) session = await session;
       } catch (error) {
         return withSessionHeaders(
           await this.#onError(error, request),
           undefined,
         );
       }
-      const response = await handler(request, session, info as Info);
+      let response = handler(request, session, info as Info);
+      if (!(response instanceof Response)) response = await response;
       if (!(response instanceof Response)) {
         throw new TypeError(
           `Cannot send the response: the handler returned ${
@@ -192,7 +194,9 @@ export class SessionManager<T extends object = Record<string, unknown>>
       }
       let cookie: string | undefined;
       try {
-        cookie = this.#cookieFor(await this.#saver.save(state), state, request);
+        let outcome = this.#saver.save(state);
+        if (outcome instanceof Promise) outcome = await outcome;
+        cookie = this.#cookieFor(outcome, state, request);
       } catch (error) {
         return withSessionHeaders(
           await this.#onError(error, request),
@@ -228,7 +232,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     if (typeof token !== "string") {
       throw cannot("load session", "token must be a string", token);
     }
-    return await this.#open(token);
+    return await this.#open(isToken(token) ? token : undefined);
   }
 
   /**
@@ -317,7 +321,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
         token: this.#hash ? "" : key,
         version: undefined,
         data,
-        expiry: undefined,
+        stored: undefined,
       };
       const session = this.#handle(decoded.contents, from, false);
       await fn(session);
@@ -333,12 +337,35 @@ export class SessionManager<T extends object = Record<string, unknown>>
 
   /**
    * The session of a token: a new, empty one when the token is missing,
-   * malformed, unknown, expired or undecodable.
+   * malformed, unknown, expired or undecodable. Answered at once when there
+   * is nothing to wait for (an in-memory store, tokens not hashed).
    */
-  async #open(token: string | undefined): Promise<SessionHandle<T>> {
-    if (token === undefined || !isToken(token)) return this.#new();
-    const key = this.#hash ? await hashToken(token) : token;
-    const found = await this.#access.read(key);
+  #open(
+    token: string | undefined,
+  ): SessionHandle<T> | Promise<SessionHandle<T>> {
+    if (token === undefined) return this.#new();
+    if (this.#hash) {
+      return hashToken(token).then((key) => this.#openAt(token, key));
+    }
+    return this.#openAt(token, token);
+  }
+
+  #openAt(
+    token: string,
+    key: string,
+  ): SessionHandle<T> | Promise<SessionHandle<T>> {
+    const found = this.#access.read(key);
+    return found instanceof Promise
+      ? found.then((entry) => this.#opened(token, key, entry))
+      : this.#opened(token, key, found);
+  }
+
+  /** The session read from the store under `key`. */
+  #opened(
+    token: string,
+    key: string,
+    found: Entry | undefined,
+  ): SessionHandle<T> {
     if (found === undefined || found.ended) return this.#new();
     const decoded = this.#contents.decode(found.data, this.#access.inMemory);
     if (decoded === undefined || !(decoded.contents.deadline > Date.now())) {
@@ -349,7 +376,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
       token,
       version: found.version,
       data: found.data,
-      expiry: found.expiry?.getTime(),
+      stored: found,
     };
     return this.#handle(decoded.contents, from, decoded.shared);
   }

@@ -30,6 +30,25 @@ export interface MemStoreStats {
   evicted: number;
 }
 
+/** An entry as MemStore reads it; its expiry becomes a `Date` only when asked for. */
+class MemEntry implements VersionedEntry {
+  readonly data: Uint8Array;
+  /** Stored arrays are never modified, so each one names a write. */
+  readonly version: Uint8Array;
+  readonly ended: boolean;
+  #expiry: number;
+
+  constructor(data: Uint8Array, ended: boolean, expiry: number) {
+    this.data = this.version = data;
+    this.ended = ended;
+    this.#expiry = expiry;
+  }
+
+  get expiry(): Date {
+    return new Date(this.#expiry);
+  }
+}
+
 /** How long one slice of a sweep may hold the event loop, in milliseconds. */
 const SLICE_MS = 1;
 
@@ -351,14 +370,11 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
     const table = this.#table;
     const slot = this.#count(table.live(token, Date.now()));
     if (slot < 0) return undefined;
-    const data = table.data(slot);
-    return {
-      data,
-      // Stored arrays are never modified, so each one names a write.
-      version: data,
-      expiry: new Date(table.expiry(slot)),
-      ended: table.ended(slot),
-    };
+    return new MemEntry(
+      table.data(slot),
+      table.ended(slot),
+      table.expiry(slot),
+    );
   }
 
   /**
@@ -392,6 +408,28 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
     }
   }
 
+  /**
+   * {@linkcode MemStore.commitVersioned}, answered at once.
+   *
+   * @param writes The writes.
+   * @returns Whether they were written.
+   * @throws {TypeError} When a write is malformed (nothing is written).
+   * @throws {RangeError} When an entry alone is larger than `maxBytes`.
+   *
+   * @example Writing without waiting
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore();
+   * const expiry = new Date(Date.now() + 60_000);
+   * assert.equal(store.commitVersionedSync([{ token: "a", ifVersion: null, data: new Uint8Array([1]), expiry }]), true);
+   * ```
+   */
+  commitVersionedSync(writes: readonly VersionedWrite[]): boolean {
+    return this.#commitVersioned(writes);
+  }
+
   #commitVersioned(writes: readonly VersionedWrite[]): boolean {
     const action = "commit versioned";
     if (!Array.isArray(writes)) {
@@ -399,14 +437,13 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
     }
     const table = this.#table;
     const now = Date.now();
-    const times: number[] = [];
     for (const write of writes) {
       if (typeof write !== "object" || write === null) {
         throw cannot(action, "each write must be an object", write);
       }
       const token = checkToken(action, write.token);
       table.fits(token, checkData(action, write.data));
-      times.push(timeOf(action, write.expiry));
+      timeOf(action, write.expiry);
       if (write.ifVersion === undefined) {
         throw cannot(action, "ifVersion must be a version or null", undefined);
       }
@@ -414,9 +451,9 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
     for (const { token, ifVersion } of writes) {
       if (!this.#matches(token, ifVersion, now)) return false;
     }
-    writes.forEach((write, i) =>
-      table.set(write.token, write.data, times[i]!, write.ended === true, now)
-    );
+    for (const { token, data, expiry, ended } of writes) {
+      table.set(token, data, expiry.getTime(), ended === true, now);
+    }
     return true;
   }
 

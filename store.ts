@@ -13,8 +13,8 @@
  * - {@linkcode VersionedStore} (`findVersioned`, `commitVersioned`):
  *   compare-and-set writes, so overlapping requests are merged and an ended
  *   session stays ended across every process that shares the store.
- * - {@linkcode InMemoryStore} (`findVersionedSync`): a store in the
- *   manager's own process answers a read at once, without a copy.
+ * - {@linkcode InMemoryStore} (`findVersionedSync`, `commitVersionedSync`):
+ *   a store in the manager's own process answers at once, without copies.
  *
  * A wrapper around a store (for metrics, say) keeps a capability only if it
  * forwards its methods; a subclass inherits them.
@@ -210,9 +210,10 @@ export interface VersionedStore extends Store {
 
 /**
  * A {@linkcode VersionedStore} held in the session manager's own process
- * (`MemStore`): it answers a read at once, and hands over its own bytes
- * instead of a copy. `SessionManager` then loads a session without waiting
- * and, for a session it has seen, without decoding.
+ * (`MemStore`): it answers at once, and a read gives back the very array
+ * the last write of the token gave it. `SessionManager` then loads and
+ * saves a session without waiting and, for a session it has seen, without
+ * decoding.
  */
 export interface InMemoryStore extends VersionedStore {
   /**
@@ -222,6 +223,13 @@ export interface InMemoryStore extends VersionedStore {
    * @returns The entry, or `undefined` when nothing live is there.
    */
   findVersionedSync(token: string): VersionedEntry | undefined;
+  /**
+   * `commitVersioned`, answered at once.
+   *
+   * @param writes The writes.
+   * @returns Whether they were written.
+   */
+  commitVersionedSync(writes: readonly VersionedWrite[]): boolean;
 }
 
 /**
@@ -256,8 +264,8 @@ export function isVersionedStore(store: Store): store is VersionedStore {
  * Whether a store has the methods of an {@linkcode InMemoryStore} now.
  *
  * @param store Any store.
- * @returns `true` when it is a {@linkcode VersionedStore} with a
- * `findVersionedSync` function.
+ * @returns `true` when it is a {@linkcode VersionedStore} with
+ * `findVersionedSync` and `commitVersionedSync` functions.
  *
  * @example MemStore is in memory
  * ```ts
@@ -269,6 +277,7 @@ export function isVersionedStore(store: Store): store is VersionedStore {
  * ```
  */
 export function isInMemoryStore(store: Store): store is InMemoryStore {
-  return typeof (store as Partial<InMemoryStore>).findVersionedSync ===
-      "function" && isVersionedStore(store);
+  const s = store as Partial<InMemoryStore>;
+  return typeof s.findVersionedSync === "function" &&
+    typeof s.commitVersionedSync === "function" && isVersionedStore(store);
 }

@@ -7,6 +7,7 @@
 // POST /logout   signs out: the session is destroyed
 
 import { SessionManager } from "../mod.ts";
+import { serve } from "./_serve.ts";
 
 type Values = { visits: number; user: string };
 
@@ -105,6 +106,4 @@ ${greeting}`,
     return page("Not found", "<h1>Not found</h1>", 404);
   });
 
-if (import.meta.main) {
-  Deno.serve({ port: Number(Deno.env.get("PORT") ?? 4000) }, handler);
-}
+if (import.meta.main) serve(handler, "demo:visits");
