@@ -9,11 +9,31 @@
 // moves the expiry, and the slot is re-keyed when the old key comes due).
 
 import { SlotHeap } from "./_heap.ts";
+import type { Version, VersionedEntry } from "./store.ts";
 
 /** The fewest entries the arrays make room for. */
 const MIN_CAPACITY = 64;
 /** Numbers kept per slot in `#meta`: expiry, size, and 1 for a marker. */
 const STRIDE = 3;
+
+/** An entry as MemStore reads it; its expiry becomes a `Date` only when asked for. */
+class SlotEntry implements VersionedEntry {
+  readonly data: Uint8Array;
+  /** Stored arrays are never modified, so each one names a write. */
+  readonly version: Uint8Array;
+  readonly ended: boolean;
+  #expiry: number;
+
+  constructor(data: Uint8Array, ended: boolean, expiry: number) {
+    this.data = this.version = data;
+    this.ended = ended;
+    this.#expiry = expiry;
+  }
+
+  get expiry(): Date {
+    return new Date(this.#expiry);
+  }
+}
 
 /** Entries by token: sessions, and the markers of ended sessions. */
 export class SlotTable {
@@ -70,6 +90,19 @@ export class SlotTable {
   /** The expiry of a slot. */
   expiry(slot: number): number {
     return this.#meta[STRIDE * slot]!;
+  }
+
+  /** A slot's entry, as a versioned store reads it. */
+  entry(slot: number): VersionedEntry {
+    return new SlotEntry(this.data(slot), this.ended(slot), this.expiry(slot));
+  }
+
+  /** Whether a token's live entry has `version` (`null`: there is none). */
+  holds(token: string, version: Version | null, now: number): boolean {
+    const slot = this.live(token, now);
+    return version === null
+      ? slot < 0
+      : slot >= 0 && this.data(slot) === version;
   }
 
   /** Whether a slot holds a marker. */

@@ -5,9 +5,15 @@
  * @module
  */
 
-import { cannot } from "./_errors.ts";
 import { memStoreConfig } from "./_options.ts";
 import { SlotTable } from "./_slots.ts";
+import {
+  checkData,
+  checkToken,
+  checkWrites,
+  settled,
+  timeOf,
+} from "./_store_args.ts";
 import { setUnrefInterval, setUnrefTimeout } from "./_timers.ts";
 import type { MemStoreOptions } from "./options.ts";
 import type {
@@ -30,50 +36,8 @@ export interface MemStoreStats {
   evicted: number;
 }
 
-/** An entry as MemStore reads it; its expiry becomes a `Date` only when asked for. */
-class MemEntry implements VersionedEntry {
-  readonly data: Uint8Array;
-  /** Stored arrays are never modified, so each one names a write. */
-  readonly version: Uint8Array;
-  readonly ended: boolean;
-  #expiry: number;
-
-  constructor(data: Uint8Array, ended: boolean, expiry: number) {
-    this.data = this.version = data;
-    this.ended = ended;
-    this.#expiry = expiry;
-  }
-
-  get expiry(): Date {
-    return new Date(this.#expiry);
-  }
-}
-
 /** How long one slice of a sweep may hold the event loop, in milliseconds. */
 const SLICE_MS = 1;
-
-function checkToken(action: string, token: unknown): string {
-  if (typeof token !== "string") {
-    throw cannot(action, "token must be a string", token);
-  }
-  return token;
-}
-
-function checkData(action: string, data: unknown): Uint8Array {
-  if (!(data instanceof Uint8Array)) {
-    throw cannot(action, "data must be a Uint8Array", data);
-  }
-  return data;
-}
-
-/** The time of a valid `Date`. */
-function timeOf(action: string, expiry: unknown): number {
-  const time = expiry instanceof Date ? expiry.getTime() : NaN;
-  if (Number.isNaN(time)) {
-    throw cannot(action, "expiry must be a valid Date", expiry);
-  }
-  return time;
-}
 
 /**
  * An in-memory {@linkcode IterableStore}: fast, and gone when the process
@@ -209,16 +173,14 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
    * ```
    */
   find(token: string): Promise<Uint8Array | undefined> {
-    try {
+    return settled(() => {
       checkToken("find session", token);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const table = this.#table;
-    let slot = table.live(token, Date.now());
-    if (slot >= 0 && table.ended(slot)) slot = -1; // a marker is no session
-    this.#count(slot);
-    return Promise.resolve(slot < 0 ? undefined : table.data(slot).slice());
+      const table = this.#table;
+      let slot = table.live(token, Date.now());
+      if (slot >= 0 && table.ended(slot)) slot = -1; // a marker is no session
+      this.#count(slot);
+      return slot < 0 ? undefined : table.data(slot).slice();
+    });
   }
 
   /**
@@ -248,7 +210,7 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
    * ```
    */
   commit(token: string, data: Uint8Array, expiry: Date): Promise<void> {
-    try {
+    return settled(() => {
       const action = "commit session";
       checkToken(action, token);
       checkData(action, data);
@@ -256,10 +218,7 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
       const table = this.#table;
       table.fits(token, data);
       table.set(token, new Uint8Array(data), time, false, Date.now());
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    });
   }
 
   /**
@@ -282,12 +241,9 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
    * ```
    */
   delete(token: string): Promise<void> {
-    try {
-      this.#table.delete(checkToken("delete session", token));
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settled(() =>
+      this.#table.delete(checkToken("delete session", token))
+    );
   }
 
   /**
@@ -338,11 +294,7 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
    * ```
    */
   findVersioned(token: string): Promise<VersionedEntry | undefined> {
-    try {
-      return Promise.resolve(this.#findVersioned(token));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settled(() => this.#findVersioned(token));
   }
 
   /**
@@ -369,12 +321,7 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
     checkToken("find session", token);
     const table = this.#table;
     const slot = this.#count(table.live(token, Date.now()));
-    if (slot < 0) return undefined;
-    return new MemEntry(
-      table.data(slot),
-      table.ended(slot),
-      table.expiry(slot),
-    );
+    return slot < 0 ? undefined : table.entry(slot);
   }
 
   /**
@@ -401,11 +348,7 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
    * ```
    */
   commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean> {
-    try {
-      return Promise.resolve(this.#commitVersioned(writes));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settled(() => this.#commitVersioned(writes));
   }
 
   /**
@@ -431,38 +374,16 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
   }
 
   #commitVersioned(writes: readonly VersionedWrite[]): boolean {
-    const action = "commit versioned";
-    if (!Array.isArray(writes)) {
-      throw cannot(action, "writes must be an Array", writes);
-    }
     const table = this.#table;
+    checkWrites("commit versioned", writes, (w) => table.fits(w.token, w.data));
     const now = Date.now();
-    for (const write of writes) {
-      if (typeof write !== "object" || write === null) {
-        throw cannot(action, "each write must be an object", write);
-      }
-      const token = checkToken(action, write.token);
-      table.fits(token, checkData(action, write.data));
-      timeOf(action, write.expiry);
-      if (write.ifVersion === undefined) {
-        throw cannot(action, "ifVersion must be a version or null", undefined);
-      }
-    }
     for (const { token, ifVersion } of writes) {
-      if (!this.#matches(token, ifVersion, now)) return false;
+      if (!table.holds(token, ifVersion, now)) return false;
     }
     for (const { token, data, expiry, ended } of writes) {
       table.set(token, data, expiry.getTime(), ended === true, now);
     }
     return true;
-  }
-
-  /** Whether a token's live entry has `version` (`null`: there is none). */
-  #matches(token: string, version: Version | null, now: number): boolean {
-    const slot = this.#table.live(token, now);
-    return version === null
-      ? slot < 0
-      : slot >= 0 && this.#table.data(slot) === version;
   }
 
   /** Counts a read of a slot as a hit or a miss. */
