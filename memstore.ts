@@ -19,7 +19,6 @@ import type { MemStoreOptions } from "./options.ts";
 import type {
   InMemoryStore,
   IterableStore,
-  Version,
   VersionedEntry,
   VersionedWrite,
 } from "./store.ts";
