@@ -8,6 +8,7 @@
 export function valueName(value: unknown): string {
   switch (typeof value) {
     case "number":
+      return Object.is(value, -0) ? "-0" : String(value);
     case "bigint":
     case "boolean":
       return String(value);

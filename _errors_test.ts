@@ -4,6 +4,7 @@ import { cannot, valueName } from "./_errors.ts";
 Deno.test("valueName() names values for error messages", () => {
   assert.equal(valueName(-5), "-5");
   assert.equal(valueName(NaN), "NaN");
+  assert.equal(valueName(-0), "-0");
   assert.equal(valueName(10n), "10");
   assert.equal(valueName(true), "true");
   assert.equal(valueName("abc"), '"abc"');

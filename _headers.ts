@@ -20,8 +20,11 @@ function decorate(headers: Headers, cookie: string | undefined): void {
 }
 
 /**
- * Adds the session's headers to a response, copying it first when its
- * headers are immutable (`Response.redirect()`, a `fetch()` response).
+ * The response with the session's headers. A cookie goes on a copy, never
+ * on the handler's own response: a handler may return one object to many
+ * requests (a constant 204, a cached redirect), and one visitor's cookie
+ * must never reach another. `Vary: Cookie`, the same for everyone, is added
+ * in place when the headers can be changed.
  *
  * @param response The handler's response.
  * @param cookie A `Set-Cookie` value, if any.
@@ -30,17 +33,26 @@ export function withSessionHeaders(
   response: Response,
   cookie: string | undefined,
 ): Response {
-  try {
-    decorate(response.headers, cookie);
-    return response;
-  } catch {
-    // Immutable headers: decorate a copy.
+  if (cookie === undefined) {
+    try {
+      decorate(response.headers, undefined);
+      return response;
+    } catch {
+      // Immutable headers (`Response.redirect()`, a `fetch()` response).
+    }
   }
   let copy: Response;
   try {
     copy = new Response(response.body, response);
   } catch {
-    return response; // A status no Response can be made with, such as 101.
+    // A status no Response can be made with (101, a WebSocket upgrade): its
+    // response is made for one request, so it can take the headers itself.
+    try {
+      decorate(response.headers, cookie);
+    } catch {
+      // Nothing more can be done for it.
+    }
+    return response;
   }
   decorate(copy.headers, cookie);
   return copy;

@@ -159,6 +159,7 @@ export interface ManagerConfig {
   store: Store | undefined;
   lifetime: number;
   idleTimeout: number;
+  storeTimeout: number;
   cookie: CookieConfig;
   hashTokenInStore: boolean;
   codec: Codec;
@@ -190,6 +191,14 @@ export function managerConfig(
       options.idleTimeout,
       0,
       "allowed",
+    ),
+    storeTimeout: check.number(
+      "storeTimeout",
+      options.storeTimeout,
+      5_000,
+      `must be > 0 and at most ${MAX_TIMER_DELAY}, or Infinity`,
+      (n) => n > 0 && (n <= MAX_TIMER_DELAY || n === Infinity),
+      "a number of milliseconds",
     ),
     cookie: cookieConfig(check, options.cookie),
     hashTokenInStore: check.boolean(

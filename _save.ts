@@ -36,6 +36,8 @@ export type SaveOutcome =
 
 /** The most writes one save tries before it gives up. */
 export const MAX_ATTEMPTS = 10;
+/** The most renewals a destroy follows to the session they led to. */
+const MAX_HOPS = 8;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -45,14 +47,18 @@ function marker(reason: "destroyed" | "renewed", to?: string): Uint8Array {
   return encoder.encode(JSON.stringify({ ended: reason, to }));
 }
 
-/** Why a marker's session ended; "expired" for bytes that are no marker. */
-function reasonOf(data: Uint8Array): DropReason {
+/** What a marker says: why its session ended, and where a renewal went. */
+function readMarker(data: Uint8Array): { reason: DropReason; to?: string } {
   try {
-    const { ended } = JSON.parse(decoder.decode(data));
-    return ended === "destroyed" || ended === "renewed" ? ended : "expired";
+    const { ended, to } = JSON.parse(decoder.decode(data));
+    if (ended === "renewed" && typeof to === "string") {
+      return { reason: ended, to };
+    }
+    if (ended === "destroyed" || ended === "renewed") return { reason: ended };
   } catch {
-    return "expired";
+    // not a marker of ours: the session is gone all the same
   }
+  return { reason: "expired" };
 }
 
 /** Whether two byte arrays hold the same bytes. */
@@ -189,6 +195,11 @@ export class Saver {
         }
         version = found.version;
         stored = found;
+      } else if (state.lent && state.dirty) {
+        // Objects changed in place are not saved: only put, pop, remove and
+        // clear change a session, whether or not another request saved.
+        const decoded = this.#contents.decode(loaded, false);
+        if (decoded !== undefined) state.rebase(decoded.contents);
       }
       const data = this.#contents.encode(state, loaded);
       const expiry = this.expiry(state);
@@ -216,19 +227,30 @@ export class Saver {
     throw tooManyConflicts();
   }
 
-  /** Replaces a stored session with the marker of its destruction. */
+  /**
+   * Replaces a stored session with the marker of its destruction. When the
+   * session was renewed meanwhile, the session it was renewed to is ended
+   * instead: signing out ends a sign-in that overlapped it.
+   */
   *#end(from: Origin): Steps<void> {
-    let version: Version | undefined = from.version;
+    let { key, version } = from;
     let stored = from.stored;
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    for (let attempt = 1, hops = 0; attempt <= MAX_ATTEMPTS; attempt++) {
       if (version === undefined) {
         yield* pause(backoff(attempt));
-        const found = yield* read(from.key);
-        if (found === undefined || found.ended) return; // ended already
+        const found = yield* read(key);
+        if (found === undefined) return; // gone already
+        if (found.ended) {
+          const { to } = readMarker(found.data);
+          if (to === undefined || ++hops > MAX_HOPS) return; // ended already
+          key = to;
+          attempt = 0;
+          continue;
+        }
         version = found.version;
         stored = found;
       }
-      const end = this.#markerWrite(from.key, version, "destroyed", stored);
+      const end = this.#markerWrite(key, version, "destroyed", stored);
       if (yield* write([end])) return;
       version = undefined;
     }
@@ -278,7 +300,7 @@ export class Saver {
     state.ended();
     return {
       kind: "dropped",
-      reason: found?.ended ? reasonOf(found.data) : "expired",
+      reason: found?.ended ? readMarker(found.data).reason : "expired",
     };
   }
 }

@@ -2,6 +2,7 @@
 // session's state.
 
 import type { SessionState } from "./_session_state.ts";
+import { LAST_COOKIE_TIME } from "./_cookie.ts";
 import { cannot } from "./_errors.ts";
 import type { Codec } from "./codec.ts";
 import type { Session, SessionStatus } from "./session.ts";
@@ -43,7 +44,7 @@ export class SessionHandle<T extends object> implements Session<T> {
   }
 
   get<K extends keyof T & string>(key: K): T[K] | undefined {
-    return this.#state.values.get(key) as T[K] | undefined;
+    return this.#state.get(key) as T[K] | undefined;
   }
 
   put<K extends keyof T & string>(key: K, value: T[K]): void {
@@ -106,6 +107,13 @@ export class SessionHandle<T extends object> implements Session<T> {
     const time = deadline instanceof Date ? deadline.getTime() : NaN;
     if (Number.isNaN(time)) {
       throw cannot("set deadline", "expected a valid Date", deadline);
+    }
+    if (time > LAST_COOKIE_TIME) {
+      throw new RangeError(
+        `Cannot set deadline: it must be at most ${
+          new Date(LAST_COOKIE_TIME).toISOString()
+        } (the last date a cookie can carry), received ${deadline.toISOString()}`,
+      );
     }
     this.#state.setDeadline(time);
   }

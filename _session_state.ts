@@ -2,7 +2,17 @@
 // and where the session stands in its life. A SessionState owns its
 // transitions; the manager's modules read it and call them.
 
+import { LAST_COOKIE_TIME } from "./_cookie.ts";
 import type { Version } from "./store.ts";
+
+/**
+ * The deadline of a session that starts now and lasts `lifetime` ms: never
+ * past the last moment a cookie can name, so `Number.MAX_SAFE_INTEGER`
+ * means "no absolute limit".
+ */
+export function deadlineIn(lifetime: number): number {
+  return Math.min(Date.now() + lifetime, LAST_COOKIE_TIME);
+}
 
 /** Where a session was loaded from (or last saved to). */
 export interface Origin {
@@ -67,6 +77,12 @@ export class SessionState {
   dirty: boolean;
   /** Something was changed: the session must be saved. */
   modified = false;
+  /**
+   * `get()` handed out an object this request did not put: changes made to
+   * it in place must not be saved, so a save rebuilds the values from the
+   * loaded bytes and this request's changes.
+   */
+  lent = false;
   #lifetime: number;
 
   constructor(
@@ -97,6 +113,18 @@ export class SessionState {
     const life = this.life;
     if (life.kind === "destroyed" && !life.restarted) return "destroyed";
     return this.modified ? "modified" : "unmodified";
+  }
+
+  /** A value, noting when an object the request did not put is handed out. */
+  get(key: string): unknown {
+    const value = this.values.get(key);
+    if (
+      typeof value === "object" && value !== null &&
+      this.changes?.has(key) !== true
+    ) {
+      this.lent = true;
+    }
+    return value;
   }
 
   put(key: string, value: unknown): void {
@@ -183,6 +211,7 @@ export class SessionState {
     this.rememberMeSet = false;
     this.dirty = false;
     this.modified = false;
+    this.lent = false;
   }
 
   /** After a save ended the session (or found it ended): nothing is left to save. */
@@ -216,7 +245,7 @@ export class SessionState {
 
   /** A new token, or no session: the deadline starts again. */
   #resetDeadline(): void {
-    this.deadline = Date.now() + this.#lifetime;
+    this.deadline = deadlineIn(this.#lifetime);
     this.deadlineSet = true;
     this.dirty = true;
   }

@@ -4,6 +4,7 @@
 // within this process: writes to a token take turns, each checks what is
 // stored first, and the markers of ended sessions are kept in memory.
 
+import { setUnrefTimeout } from "./_timers.ts";
 import { hashToken } from "./_token.ts";
 import {
   isInMemoryStore,
@@ -71,13 +72,20 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Reads and writes a store with versions, whatever it can do itself. */
 export class StoreAccess {
   #store: Store;
+  #timeout: number;
   /** Markers of sessions ended in a plain store, oldest first. */
   #markers = new Map<string, Marker>();
   /** The last write queued for each token of a plain store. */
   #turns = new Map<string, Promise<unknown>>();
 
-  constructor(store: Store) {
+  /**
+   * @param store The store.
+   * @param timeout Milliseconds a store call that returns a promise may
+   * take before it fails with a `TimeoutError`.
+   */
+  constructor(store: Store, timeout: number) {
     this.#store = store;
+    this.#timeout = timeout;
   }
 
   /** Whether the store is in this process and keeps the arrays it is given. */
@@ -126,7 +134,7 @@ export class StoreAccess {
   read(key: string): Entry | undefined | Promise<Entry | undefined> {
     const store = this.#store;
     if (isInMemoryStore(store)) return store.findVersionedSync(key);
-    if (isVersionedStore(store)) return store.findVersioned(key);
+    if (isVersionedStore(store)) return this.#bounded(store.findVersioned(key));
     const marker = this.#marker(key);
     if (marker !== undefined) {
       return {
@@ -136,7 +144,7 @@ export class StoreAccess {
         ended: true,
       };
     }
-    return store.find(key).then((data) =>
+    return this.#bounded(store.find(key)).then((data) =>
       data === undefined
         ? undefined
         : { data, version: data, expiry: undefined, ended: false }
@@ -150,7 +158,9 @@ export class StoreAccess {
   write(writes: VersionedWrite[]): boolean | Promise<boolean> {
     const store = this.#store;
     if (isInMemoryStore(store)) return store.commitVersionedSync(writes);
-    if (isVersionedStore(store)) return store.commitVersioned(writes);
+    if (isVersionedStore(store)) {
+      return this.#bounded(store.commitVersioned(writes));
+    }
     return this.#inTurn(writes.map((w) => w.token), async () => {
       for (const { token, ifVersion } of writes) {
         if (!await this.#matches(token, ifVersion)) return false;
@@ -158,10 +168,10 @@ export class StoreAccess {
       for (const { token, data, expiry, ended } of writes) {
         this.#markers.delete(token);
         if (ended) {
-          await store.delete(token);
+          await this.#bounded(store.delete(token));
           this.#keep(token, { data, expiry: expiry.getTime() });
         } else {
-          await store.commit(token, data, expiry);
+          await this.#bounded(store.commit(token, data, expiry));
         }
       }
       return true;
@@ -172,10 +182,30 @@ export class StoreAccess {
   async #matches(token: string, version: Version | null): Promise<boolean> {
     const marker = this.#marker(token);
     if (marker !== undefined) return version === marker;
-    const data = await this.#store.find(token);
+    const data = await this.#bounded(this.#store.find(token));
     if (version === null) return data === undefined;
     return data !== undefined && version instanceof Uint8Array &&
       sameBytes(data, version);
+  }
+
+  /**
+   * A store call's promise, failing with a `TimeoutError` when the store
+   * does not answer in time.
+   */
+  #bounded<T>(call: Promise<T>): Promise<T> {
+    const ms = this.#timeout;
+    if (ms === Infinity) return call;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setUnrefTimeout(() =>
+        reject(
+          new DOMException(
+            `Cannot use the session store: it did not answer within ${ms} ms`,
+            "TimeoutError",
+          ),
+        ), ms);
+    });
+    return Promise.race([call, late]).finally(() => clearTimeout(timer));
   }
 
   #marker(key: string): Marker | undefined {

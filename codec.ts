@@ -66,45 +66,84 @@ export interface Codec {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function checkJson(value: unknown, path: string, seen: Set<object>): void {
+/** Why a value would not come back as it was, or `undefined`. */
+function changedBy(value: unknown): string | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
-      return;
+      return undefined;
     case "number":
-      if (Number.isFinite(value)) return;
-      break;
+      if (Object.is(value, -0)) return "-0 comes back as 0";
+      return Number.isFinite(value)
+        ? undefined
+        : "only finite numbers are JSON numbers";
     case "object": {
-      if (value === null) return;
+      if (value === null) return undefined;
       const proto = Object.getPrototypeOf(value);
-      const isArray = Array.isArray(value);
-      if (!isArray && proto !== Object.prototype && proto !== null) break;
-      if (seen.has(value)) {
-        throw new TypeError(
-          `Cannot encode a circular structure: the value at ${
-            path || "the top"
-          } refers back to a value that contains it`,
-        );
+      if (Array.isArray(value)) {
+        return proto === Array.prototype
+          ? undefined
+          : "a subclass of Array comes back as an Array";
       }
-      seen.add(value);
-      if (isArray) {
-        for (let i = 0; i < value.length; i++) {
-          checkJson(value[i], `${path}[${i}]`, seen);
-        }
-      } else {
-        for (const [key, item] of Object.entries(value)) {
-          checkJson(item, `${path}.${key}`, seen);
-        }
+      if (proto === null) {
+        return "an object without a prototype comes back with Object.prototype (copy it into {})";
       }
-      seen.delete(value);
-      return;
+      return proto === Object.prototype
+        ? undefined
+        : "values must be null, booleans, finite numbers, strings, arrays or plain objects";
     }
   }
-  throw new TypeError(
-    `Cannot encode ${valueName(value)}${
-      path ? ` at ${path}` : ""
-    } as JSON: values must be null, booleans, finite numbers, strings, arrays or plain objects`,
-  );
+  return "values must be null, booleans, finite numbers, strings, arrays or plain objects";
+}
+
+function checkJson(value: unknown, path: string, seen: Set<object>): void {
+  const where = path ? ` at ${path}` : "";
+  const problem = changedBy(value);
+  if (problem !== undefined) {
+    throw new TypeError(
+      `Cannot encode ${valueName(value)}${where} as JSON: ${problem}`,
+    );
+  }
+  if (typeof value !== "object" || value === null) return;
+  if (seen.has(value)) {
+    throw new TypeError(
+      `Cannot encode a circular structure: the value at ${
+        path || "the top"
+      } refers back to a value that contains it`,
+    );
+  }
+  if (Object.getOwnPropertySymbols(value).length > 0) {
+    throw new TypeError(
+      `Cannot encode the object${where} as JSON: its symbol keys would be lost`,
+    );
+  }
+  seen.add(value);
+  const isArray = Array.isArray(value);
+  const names = Object.getOwnPropertyNames(value);
+  if (isArray && names.length !== value.length + 1) {
+    throw new TypeError(
+      `Cannot encode the array${where} as JSON: it has holes or properties other than its items, which would not come back`,
+    );
+  }
+  for (const name of names) {
+    if (isArray && name === "length") continue;
+    const property = Object.getOwnPropertyDescriptor(value, name)!;
+    if (!property.enumerable || !("value" in property)) {
+      throw new TypeError(
+        `Cannot encode ${JSON.stringify(name)}${where} as JSON: ${
+          property.enumerable
+            ? "a getter or setter"
+            : "a non-enumerable property"
+        } would not come back as it is`,
+      );
+    }
+    checkJson(
+      property.value,
+      isArray ? `${path}[${name}]` : `${path}.${name}`,
+      seen,
+    );
+  }
+  seen.delete(value);
 }
 
 function malformed(reason: string): SyntaxError {
@@ -114,10 +153,12 @@ function malformed(reason: string): SyntaxError {
 /**
  * The default codec: UTF-8 JSON, `{"deadline":<ms>,"values":{...}}`.
  *
- * Its `check` accepts only values that survive JSON unchanged (null,
- * booleans, finite numbers, strings, arrays and plain objects), so a `Date`,
- * `Map`, `undefined` or `BigInt` is refused by `put()` instead of coming back
- * as something else.
+ * Its `check` accepts exactly the values that come back from a save equal
+ * to what was put (as `assert.deepStrictEqual` sees it): null, booleans,
+ * finite numbers but -0, strings, and arrays and plain objects of those,
+ * with no holes, symbol keys, accessors or hidden properties. So a `Date`,
+ * `Map`, `undefined`, `BigInt` or `Object.create(null)` is refused by
+ * `put()` instead of coming back as something else.
  *
  * @example Encoding and decoding a session
  * ```ts

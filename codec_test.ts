@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fc } from "./_test_helpers.ts";
 import { jsonCodec } from "./codec.ts";
 
 Deno.test("jsonCodec round-trips deadline, values and rememberMe", () => {
@@ -42,7 +43,7 @@ Deno.test("jsonCodec.check() accepts JSON data and refuses the rest", () => {
   for (
     const ok of [null, true, 0, -1.5, "", "text", [], [1, [2]], {}, {
       a: { b: [{ c: null }] },
-    }, Object.create(null)]
+    }, JSON.parse('{"__proto__": 1}')]
   ) {
     check(ok);
   }
@@ -61,6 +62,31 @@ Deno.test("jsonCodec.check() accepts JSON data and refuses the rest", () => {
       [new Map(), "Cannot encode a Map as JSON"],
       [{ a: [1, { b: new Set() }] }, "Cannot encode a Set at .a[1].b as JSON"],
       [{ a: undefined }, "Cannot encode undefined at .a as JSON"],
+      [-0, "Cannot encode -0 as JSON: -0 comes back as 0"],
+      [{ a: [-0] }, "Cannot encode -0 at .a[0] as JSON"],
+      [
+        Object.create(null),
+        "Cannot encode an object as JSON: an object without",
+      ],
+      [new (class List extends Array {})(), "Cannot encode a List as JSON"],
+      [[1, , 3], "Cannot encode the array as JSON: it has holes"],
+      [Object.assign([1], { extra: 2 }), "Cannot encode the array as JSON"],
+      [
+        { [Symbol("s")]: 1 },
+        "Cannot encode the object as JSON: its symbol keys",
+      ],
+      [
+        Object.defineProperty({}, "hidden", { value: 1 }),
+        'Cannot encode "hidden" as JSON: a non-enumerable property',
+      ],
+      [
+        {
+          get computed() {
+            return 1;
+          },
+        },
+        'Cannot encode "computed" as JSON: a getter or setter',
+      ],
     ] as const
   ) {
     assert.throws(() => check(bad), (error: Error) => {
@@ -75,4 +101,38 @@ Deno.test("jsonCodec.check() accepts JSON data and refuses the rest", () => {
     name: "TypeError",
     message: /circular structure: the value at .self.again refers back/,
   });
+});
+
+Deno.test("jsonCodec.check() accepts exactly the values that come back equal", () => {
+  const check = jsonCodec.check!;
+  const roundTrip = (value: unknown) =>
+    jsonCodec.decode(
+      jsonCodec.encode({ deadline: new Date(0), values: { value } }),
+    ).values.value;
+  fc.assert(
+    fc.property(
+      fc.anything({
+        withNullPrototype: true,
+        withSparseArray: true,
+        withBoxedValues: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withTypedArray: true,
+        withObjectString: true,
+        withBigInt: true,
+      }),
+      (value) => {
+        let accepted = true;
+        try {
+          check(value);
+        } catch (error) {
+          assert.ok(error instanceof TypeError);
+          accepted = false;
+        }
+        if (accepted) assert.deepStrictEqual(roundTrip(value), value);
+      },
+    ),
+    { numRuns: 2_000 },
+  );
 });

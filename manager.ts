@@ -13,7 +13,7 @@ import { withSessionHeaders } from "./_headers.ts";
 import { managerConfig } from "./_options.ts";
 import { type SaveOutcome, Saver } from "./_save.ts";
 import { SessionHandle } from "./_session.ts";
-import { type Origin, SessionState } from "./_session_state.ts";
+import { deadlineIn, type Origin, SessionState } from "./_session_state.ts";
 import { type Entry, StoreAccess } from "./_store_access.ts";
 import { hashToken, isToken } from "./_token.ts";
 import { cannot, valueName } from "./_errors.ts";
@@ -124,7 +124,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     this.#cookie = new SessionCookie(config.cookie, !config.hashTokenInStore);
     this.#codec = config.codec;
     this.#contents = new ContentsCodec(config.codec);
-    this.#access = new StoreAccess(this.#store);
+    this.#access = new StoreAccess(this.#store, config.storeTimeout);
     this.#saver = new Saver(this.#access, this.#contents, config);
     this.#onError = config.onError ?? defaultOnError;
     this.#onDropped = config.onDropped ?? defaultOnDropped;
@@ -192,12 +192,15 @@ export class SessionManager<T extends object = Record<string, unknown>>
       if (state.status === "unmodified" && !touch) {
         return withSessionHeaders(response, undefined);
       }
+      const changed = state.status !== "unmodified";
       let cookie: string | undefined;
       try {
         let outcome = this.#saver.save(state);
         if (outcome instanceof Promise) outcome = await outcome;
-        cookie = this.#cookieFor(outcome, state, request);
+        cookie = this.#cookieFor(outcome, state, changed, request);
       } catch (error) {
+        // The handler's body is not sent: release what it holds (a file).
+        response.body?.cancel().catch(() => {});
         return withSessionHeaders(
           await this.#onError(error, request),
           undefined,
@@ -267,9 +270,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
       );
     }
     const outcome = await this.#saver.save(state);
-    if (outcome.kind === "dropped") {
-      this.#onDropped({ reason: outcome.reason, request: undefined });
-    }
+    this.#cookieFor(outcome, state, true, undefined);
     return outcome.kind === "saved"
       ? { token: outcome.token, expiry: new Date(outcome.expiry) }
       : { token: "", expiry: new Date(0) };
@@ -384,7 +385,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
   /** A new, empty session: no token until it is saved. */
   #new(): SessionHandle<T> {
     const contents = {
-      deadline: Date.now() + this.#lifetime,
+      deadline: deadlineIn(this.#lifetime),
       values: new Map(),
       rememberMe: undefined,
     };
@@ -400,11 +401,17 @@ export class SessionManager<T extends object = Record<string, unknown>>
     return new SessionHandle(state, this.#codec);
   }
 
-  /** The Set-Cookie value a save calls for, if any. */
+  /**
+   * The Set-Cookie value a save calls for, if any. A save dropped because
+   * the session ended elsewhere sets none: the old token is dead in the
+   * store already, and the browser may hold a newer cookie (a sign-in that
+   * overlapped this request) that clearing would throw away.
+   */
   #cookieFor(
     outcome: SaveOutcome,
     state: SessionState,
-    request: Request,
+    changed: boolean,
+    request: Request | undefined,
   ): string | undefined {
     switch (outcome.kind) {
       case "saved":
@@ -417,8 +424,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
       case "ended":
         return this.#cookie.clear;
       case "dropped":
-        this.#onDropped({ reason: outcome.reason, request });
-        return this.#cookie.clear;
+        if (changed) this.#onDropped({ reason: outcome.reason, request });
+        return undefined;
     }
   }
 }

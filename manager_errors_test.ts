@@ -5,6 +5,7 @@ import {
   client,
   fakeTime,
   setup,
+  TestStore,
   tokenOf,
   url,
   type Values,
@@ -144,4 +145,81 @@ Deno.test("SessionManager sends store failures to onError", async (t) => {
     assert.equal(seen.length, 1);
     assert.equal(seen[0]![1], req);
   });
+});
+
+/** A store whose writes never settle while `stuck` is on. */
+function stuckStore(capabilities: "versioned" | "plain") {
+  const store = Object.assign(new TestStore({ capabilities }), {
+    stuck: false,
+  });
+  const hang = <T>(work: () => Promise<T>): Promise<T> =>
+    store.stuck ? new Promise<T>(() => {}) : work();
+  if (capabilities === "versioned") {
+    const commitVersioned = store.commitVersioned!;
+    store.commitVersioned = (writes) => hang(() => commitVersioned(writes));
+  } else {
+    const commit = store.commit.bind(store);
+    store.commit = (token, data, expiry) =>
+      hang(() => commit(token, data, expiry));
+  }
+  return store;
+}
+
+Deno.test("SessionManager gives up on a stuck store call after storeTimeout, and the session's later saves go ahead", async () => {
+  for (const capabilities of ["versioned", "plain"] as const) {
+    using clock = fakeTime();
+    using store = stuckStore(capabilities);
+    const errors: unknown[] = [];
+    using sessions = new SessionManager<Values>({
+      store,
+      storeTimeout: 1_000,
+      onError: (error) => {
+        errors.push(error);
+        return new Response("busy", { status: 503 });
+      },
+    });
+    const browser = client(sessions.loadAndSave(app));
+    assert.equal(await (await browser.get("/count")).text(), "1");
+    store.stuck = true;
+    const answers: Response[] = [];
+    browser.get("/count").then((response) => answers.push(response));
+    await clock.tickAsync(999);
+    assert.equal(answers.length, 0, `${capabilities}: waiting at 999 ms`);
+    await clock.tickAsync(1);
+    assert.equal(answers[0]?.status, 503, `${capabilities}: given up at 1 s`);
+    assert.equal((errors[0] as Error).name, "TimeoutError");
+    assert.match((errors[0] as Error).message, /within 1000 ms/);
+    // The store answers again: the same session's next requests are served.
+    store.stuck = false;
+    browser.get("/count").then((response) => answers.push(response));
+    await clock.tickAsync(0);
+    assert.equal(await answers[1]?.text(), "2", `${capabilities}: not wedged`);
+  }
+});
+
+Deno.test("SessionManager cancels the handler's body when the save fails", async () => {
+  let cancelled: unknown = "not cancelled";
+  const body = new ReadableStream({
+    pull(controller) {
+      controller.enqueue(new Uint8Array(1024)); // a large file, say
+    },
+    cancel(reason) {
+      cancelled = reason;
+    },
+  });
+  using sessions = new SessionManager<Values>({
+    store: {
+      find: () => Promise.resolve(undefined),
+      commit: () => Promise.reject(new Error("store down")),
+      delete: () => Promise.resolve(),
+    },
+    onError: () => new Response("try again", { status: 503 }),
+  });
+  const response = await sessions.loadAndSave((_request, session) => {
+    session.put("count", 1);
+    return new Response(body);
+  })(new Request(url("/")));
+  assert.equal(response.status, 503);
+  assert.equal(await response.text(), "try again");
+  assert.equal(cancelled, undefined, "cancel() was called");
 });

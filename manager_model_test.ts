@@ -76,6 +76,8 @@ interface Run {
 /** Sessions by model id; a browser's cookie is an id. */
 class Model {
   sessions = new Map<number, Stored>();
+  /** Where each renewed session went, until it would have expired. */
+  renewedTo = new Map<number, { to: number; until: number }>();
   jars: (number | undefined)[] = [undefined, undefined];
   #next = 0;
   constructor(readonly idle: number) {}
@@ -144,25 +146,36 @@ class Model {
     return run;
   }
 
-  /** Commits a request; gives the cookie it sets: none, cleared, or an id. */
+  /**
+   * Commits a request; gives the cookie it sets: none, cleared, or an id.
+   * A destroy ends the session its request loaded, or the one that was
+   * renewed from it meanwhile; a request whose session ended elsewhere
+   * changes nothing and sets no cookie.
+   */
   commit(browser: number, run: Run, now: number): "none" | "cleared" | number {
     const touch = run.origin !== undefined && !run.ended && this.idle > 0;
     if (run.status === "unmodified" && !touch) return "none";
     let values = run.values;
     let deadline = run.deadline;
+    let renewedFrom: { id: number; until: number } | undefined;
     if (run.ended || run.origin === undefined) {
-      if (run.origin !== undefined) this.sessions.delete(run.origin);
+      if (run.origin !== undefined) {
+        this.sessions.delete(this.#now(run.origin, now));
+      }
       if (run.status === "destroyed") return this.#jar(browser, "cleared");
     } else {
       const stored = this.#live(run.origin, now);
-      if (stored === undefined) return this.#jar(browser, "cleared"); // dropped
+      if (stored === undefined) return "none"; // dropped
       values = new Map(stored.values);
       for (const [k, v] of run.changes) {
         if (v === null) values.delete(k);
         else values.set(k, v);
       }
       if (!run.renewed) deadline = stored.deadline;
-      else this.sessions.delete(run.origin);
+      else {
+        this.sessions.delete(run.origin);
+        renewedFrom = { id: run.origin, until: stored.expiry };
+      }
     }
     const id = run.renewed || run.origin === undefined
       ? this.#next++
@@ -174,8 +187,21 @@ class Model {
       this.sessions.delete(id);
       return this.#jar(browser, "cleared");
     }
+    if (renewedFrom !== undefined) {
+      this.renewedTo.set(renewedFrom.id, { to: id, until: renewedFrom.until });
+    }
     this.sessions.set(id, { values, deadline, expiry });
     return this.#jar(browser, id);
+  }
+
+  /** The session `id` is now: itself, or where live renewals took it. */
+  #now(id: number, now: number): number {
+    for (let next = this.renewedTo.get(id); next !== undefined;) {
+      if (this.sessions.has(id) || next.until <= now) break;
+      id = next.to;
+      next = this.renewedTo.get(id);
+    }
+    return id;
   }
 
   #jar(browser: number, cookie: "cleared" | number): "cleared" | number {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { app, fakeTime, setup, url } from "./_test_helpers.ts";
+import { app, fakeTime, setup, tokenOf, url } from "./_test_helpers.ts";
 import { SessionManager } from "./manager.ts";
 import type { CookieOptions, SessionManagerOptions } from "./options.ts";
 
@@ -123,4 +123,76 @@ Deno.test("SessionManager writes every cookie attribute it is given", async () =
     /^__Secure-sid=[A-Za-z0-9_-]{43}; Max-Age=86400; Domain=example.com; Path=\/app; Expires=.*; Secure; Partitioned; SameSite=None$/,
   );
   assert.doesNotMatch(set, /HttpOnly/);
+});
+
+Deno.test("new SessionManager() refuses at start-up what would fail on every request", () => {
+  const bad = (cookie: CookieOptions, message: RegExp) =>
+    assert.throws(() => new SessionManager({ cookie }), {
+      name: "TypeError",
+      message,
+    });
+  bad({ path: "/a<b" }, /cookie.path must start with \/ .*, received "\/a<b"/);
+  bad(
+    { name: "__Host-session" },
+    /a cookie.name starting with "__Host-" needs secure: true/,
+  );
+  bad(
+    { name: "__Secure-session" },
+    /a cookie.name starting with "__Secure-" needs secure: true/,
+  );
+  bad(
+    { name: "__Host-session", secure: true, path: "/app" },
+    /"__Host-" needs path "\/" and no domain/,
+  );
+  bad(
+    { name: "__Host-session", secure: true, domain: "example.com" },
+    /"__Host-" needs path "\/" and no domain/,
+  );
+  using _host = new SessionManager({
+    cookie: { name: "__Host-session", secure: true },
+  });
+  using _secure = new SessionManager({
+    cookie: { name: "__Secure-session", secure: true, path: "/app" },
+  });
+  assert.throws(() => new SessionManager({ storeTimeout: 0 }), RangeError);
+  assert.throws(
+    () => new SessionManager({ storeTimeout: "5s" as unknown as number }),
+    TypeError,
+  );
+  using _forever = new SessionManager({ storeTimeout: Infinity });
+});
+
+Deno.test("SessionManager with a lifetime past the year 9999 keeps sessions until then", async () => {
+  for (const idleTimeout of [0, 60_000]) {
+    using _clock = fakeTime();
+    using s = setup({ lifetime: Number.MAX_SAFE_INTEGER, idleTimeout });
+    const handler = s.sessions.loadAndSave((_request, session) => {
+      session.put("user", "ada");
+      return new Response("ok");
+    });
+    const response = await handler(new Request(url("/")));
+    assert.equal(response.status, 200, `idle ${idleTimeout}`);
+    const cookie = response.headers.get("set-cookie")!;
+    if (idleTimeout === 0) {
+      assert.match(cookie, /Expires=Fri, 31 Dec 9999 23:59:59 GMT/);
+    }
+    const session = await s.sessions.load(tokenOf(cookie.split(";")[0])!);
+    assert.equal(session.get("user"), "ada");
+    assert.equal(session.deadline.toISOString(), "9999-12-31T23:59:59.000Z");
+  }
+});
+
+Deno.test("Session.setDeadline() refuses a date no cookie can carry, and nothing is stored", async () => {
+  using s = setup();
+  const handler = s.sessions.loadAndSave((_request, session) => {
+    session.put("user", "ada");
+    session.setDeadline(new Date("+010000-01-01T00:00:00Z"));
+    return new Response("ok");
+  });
+  await assert.rejects(handler(new Request(url("/"))), {
+    name: "RangeError",
+    message:
+      "Cannot set deadline: it must be at most 9999-12-31T23:59:59.000Z (the last date a cookie can carry), received +010000-01-01T00:00:00.000Z",
+  });
+  assert.equal(s.store.size, 0);
 });

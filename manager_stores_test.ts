@@ -103,7 +103,7 @@ Deno.test("SessionManager gives the same answers over an in-memory, a versioned 
         fc.integer(),
         fc.boolean(),
         fc.constant(null),
-        fc.record({ n: fc.integer() }),
+        fc.record({ n: fc.integer() }, { noNullPrototype: true }),
       ),
     }),
     fc.record({ op: fc.constantFrom("touch" as const), key }),

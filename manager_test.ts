@@ -385,3 +385,59 @@ Deno.test("SessionManager with Deno.serve and fetch, following the cookie", asyn
   assert.equal(cookie, "");
   assert.equal((await get("/get")).text, "");
 });
+
+Deno.test("SessionManager never puts a cookie on a response the handler can return again", async (t) => {
+  await t.step("a shared 204 returned to two visitors", async () => {
+    using s = setup();
+    const noContent = new Response(null, { status: 204 });
+    const handler = s.sessions.loadAndSave((request, session) => {
+      if (request.url.endsWith("/login")) session.put("user", "ada");
+      return noContent;
+    });
+    const ada = await handler(new Request(url("/login")));
+    const adaCookie = ada.headers.get("set-cookie");
+    assert.match(adaCookie!, /^session=/);
+    assert.equal(noContent.headers.get("set-cookie"), null, "not changed");
+    const other = await handler(new Request(url("/")));
+    assert.equal(other.status, 204);
+    assert.equal(other.headers.get("set-cookie"), null);
+  });
+  await t.step(
+    "with an idle timeout, a cached asset for a signed-in user",
+    async () => {
+      using s = setup({ idleTimeout: 60_000 });
+      const asset = new Response(null, { status: 304 });
+      const login = client(s.sessions.loadAndSave(app));
+      await login.get("/put");
+      const handler = s.sessions.loadAndSave(() => asset);
+      const signedIn = await handler(
+        new Request(url("/logo.png"), { headers: { cookie: login.cookie! } }),
+      );
+      assert.match(signedIn.headers.get("set-cookie")!, /^session=/);
+      const stranger = await handler(new Request(url("/logo.png")));
+      assert.equal(stranger.headers.get("set-cookie"), null);
+      assert.equal(asset.headers.get("set-cookie"), null);
+      assert.equal(stranger.headers.get("vary"), "Cookie");
+    },
+  );
+  await t.step("a cached redirect the app built itself", async () => {
+    using s = setup();
+    const home = new Response(null, {
+      status: 303,
+      headers: { location: "/" },
+    });
+    const handler = s.sessions.loadAndSave((_request, session) => {
+      session.put("count", 1);
+      return home;
+    });
+    const first = await handler(new Request(url("/a")));
+    const second = await handler(new Request(url("/b")));
+    const a = first.headers.getSetCookie();
+    const b = second.headers.getSetCookie();
+    assert.equal(a.length, 1);
+    assert.equal(b.length, 1);
+    assert.notEqual(a[0], b[0]);
+    assert.equal(second.headers.get("location"), "/");
+    assert.deepEqual(home.headers.getSetCookie(), []);
+  });
+});

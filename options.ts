@@ -101,6 +101,16 @@ export interface SessionManagerOptions {
   /** The session cookie. */
   cookie?: CookieOptions;
   /**
+   * Milliseconds a store call that returns a promise may take. Past that,
+   * the request goes to `onError` with a `DOMException` named
+   * `"TimeoutError"`, and later saves of the session go ahead; the call
+   * itself may still finish later. `Infinity` waits for ever. A store that
+   * answers at once (`MemStore`) is never timed.
+   *
+   * @default {5000}
+   */
+  storeTimeout?: number;
+  /**
    * Keep sessions under base64url(SHA-256(token)) instead of the token, so
    * what the store holds (a dump, a heap snapshot) contains no usable token.
    *

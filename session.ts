@@ -98,6 +98,8 @@ export interface Session<T extends object = Record<string, unknown>> {
    *
    * @param deadline When the session ends.
    * @throws {TypeError} When `deadline` is not a valid `Date`.
+   * @throws {RangeError} When `deadline` is past the end of the year 9999,
+   * the last date a cookie can carry.
    */
   setDeadline(deadline: Date): void;
 }
