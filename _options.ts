@@ -9,6 +9,7 @@ import type {
   CookieOptions,
   DroppedChanges,
   MemStoreOptions,
+  RedisStoreOptions,
   SessionManagerOptions,
 } from "./options.ts";
 import type { Store } from "./store.ts";
@@ -153,12 +154,42 @@ export function memStoreConfig(options: MemStoreOptions = {}): MemStoreConfig {
   };
 }
 
+/** RedisStore's options, checked, with the defaults filled in. */
+export interface RedisStoreConfig {
+  prefix: string;
+  commandTimeout: number;
+}
+
+/** Checks `RedisStore`'s options. */
+export function redisStoreConfig(
+  options: RedisStoreOptions = {},
+): RedisStoreConfig {
+  const check = new OptionChecker("RedisStore");
+  check.object("options", options);
+  const { prefix = "session:" } = options;
+  if (typeof prefix !== "string") {
+    throw check.error("prefix", "must be a string", prefix);
+  }
+  return {
+    prefix,
+    commandTimeout: check.number(
+      "commandTimeout",
+      options.commandTimeout,
+      2_000,
+      `must be > 0 and at most ${MAX_TIMER_DELAY}`,
+      (n) => n > 0 && n <= MAX_TIMER_DELAY,
+      "a number of milliseconds",
+    ),
+  };
+}
+
 /** SessionManager's options, checked, with the defaults filled in. */
 export interface ManagerConfig {
   /** `undefined`: the manager makes a MemStore of its own. */
   store: Store | undefined;
   lifetime: number;
   idleTimeout: number;
+  touchAfter: number;
   storeTimeout: number;
   cookie: CookieConfig;
   hashTokenInStore: boolean;
@@ -191,6 +222,13 @@ export function managerConfig(
       options.idleTimeout,
       0,
       "allowed",
+    ),
+    touchAfter: check.number(
+      "touchAfter",
+      options.touchAfter,
+      0.1,
+      "must be a fraction from 0 to 1",
+      (n) => n >= 0 && n <= 1,
     ),
     storeTimeout: check.number(
       "storeTimeout",

@@ -7,6 +7,7 @@ Deno.test("managerConfig() fills in SCS's defaults", () => {
     store: undefined,
     lifetime: 86_400_000,
     idleTimeout: 0,
+    touchAfter: 0.1,
     storeTimeout: 5_000,
     cookie: {
       name: "session",

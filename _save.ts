@@ -35,7 +35,7 @@ export type SaveOutcome =
   | { kind: "dropped"; reason: DropReason };
 
 /** The most writes one save tries before it gives up. */
-export const MAX_ATTEMPTS = 10;
+export const MAX_ATTEMPTS = 32;
 /** The most renewals a destroy follows to the session they led to. */
 const MAX_HOPS = 8;
 
@@ -69,9 +69,13 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** A random wait that grows with each attempt, from the third on (ms). */
+/**
+ * A random wait before another try (ms): none at first, then up to 2, 4, 8
+ * ... 50 ms, so that many requests saving one session at once (a page's
+ * parallel calls) spread out instead of colliding again.
+ */
 function backoff(attempt: number): number {
-  return attempt < 3 ? 0 : Math.random() * Math.min(100, 2 ** (attempt - 2));
+  return attempt < 3 ? 0 : Math.random() * Math.min(50, 2 ** (attempt - 2));
 }
 
 function tooManyConflicts(): Error {

@@ -4,7 +4,7 @@
 // within this process: writes to a token take turns, each checks what is
 // stored first, and the markers of ended sessions are kept in memory.
 
-import { setUnrefTimeout } from "./_timers.ts";
+import { withTimeout } from "./_timers.ts";
 import { hashToken } from "./_token.ts";
 import {
   isInMemoryStore,
@@ -193,19 +193,7 @@ export class StoreAccess {
    * does not answer in time.
    */
   #bounded<T>(call: Promise<T>): Promise<T> {
-    const ms = this.#timeout;
-    if (ms === Infinity) return call;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setUnrefTimeout(() =>
-        reject(
-          new DOMException(
-            `Cannot use the session store: it did not answer within ${ms} ms`,
-            "TimeoutError",
-          ),
-        ), ms);
-    });
-    return Promise.race([call, late]).finally(() => clearTimeout(timer));
+    return withTimeout(this.#timeout, "the session store", () => call);
   }
 
   #marker(key: string): Marker | undefined {

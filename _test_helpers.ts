@@ -283,3 +283,75 @@ export function perform<V>(
   answers.push(session.keys().map((k) => [k, session.get(k)]));
   return answers;
 }
+
+/** A redis-server of the test's own: a free port, nothing saved to disk. */
+export interface RedisServer extends AsyncDisposable {
+  /** `redis://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /** Stops the server (tests of faults start it again with `start()`). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return listener.addr.port;
+}
+
+/**
+ * Starts `redis-server` (Debian's `redis-server` package) on a free port
+ * with persistence off, and waits until it accepts connections.
+ */
+export async function startRedis(): Promise<RedisServer> {
+  const port = freePort();
+  let child: Deno.ChildProcess | undefined;
+  const start = async () => {
+    try {
+      child = new Deno.Command("redis-server", {
+        args: [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+    } catch (error) {
+      throw new Error(
+        "Cannot start redis-server: install it (apt-get install redis-server)",
+        { cause: error },
+      );
+    }
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    for (let seen = ""; !seen.includes("Ready to accept connections");) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`redis-server exited: ${seen}`);
+      seen += value;
+    }
+    reader.releaseLock();
+    child.stdout.pipeTo(new WritableStream()).catch(() => {});
+  };
+  const stop = async () => {
+    if (child === undefined) return;
+    child.kill("SIGKILL");
+    await child.status;
+    child = undefined;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

@@ -28,3 +28,34 @@ export function setUnrefTimeout(callback: () => void, ms: number): Timer {
   const timer = setTimeout(callback, ms);
   return unref(timer, globalThis.setTimeout === nativeSetTimeout);
 }
+
+/**
+ * What `work` resolves to, or a `DOMException` named `"TimeoutError"` when
+ * it takes `ms` or longer; `work`'s signal is aborted then, so work that can
+ * be dropped is.
+ *
+ * @param ms The most milliseconds to wait; `Infinity` waits for ever.
+ * @param what What is waited for, for the message: "the session store".
+ */
+export function withTimeout<T>(
+  ms: number,
+  what: string,
+  work: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  if (ms === Infinity) return work(undefined);
+  const controller = new AbortController();
+  let timer: Timer | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setUnrefTimeout(() => {
+      const error = new DOMException(
+        `Cannot use ${what}: it did not answer within ${ms} ms`,
+        "TimeoutError",
+      );
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  return Promise.race([work(controller.signal), late]).finally(() =>
+    clearTimeout(timer)
+  );
+}

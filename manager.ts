@@ -82,6 +82,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
   #ownStore: MemStore | undefined;
   #lifetime: number;
   #idleTimeout: number;
+  #touchAfter: number;
   #hash: boolean;
   #cookie: SessionCookie;
   #contents: ContentsCodec;
@@ -119,6 +120,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     this.#store = config.store ?? this.#ownStore!;
     this.#lifetime = config.lifetime;
     this.#idleTimeout = config.idleTimeout;
+    this.#touchAfter = config.touchAfter;
     this.#hash = config.hashTokenInStore;
     // A hashed store keeps no token, nor does the cookie writer.
     this.#cookie = new SessionCookie(config.cookie, !config.hashTokenInStore);
@@ -187,9 +189,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
         );
       }
       const state = SessionHandle.stateOf(session)!;
-      // With an idle timeout, a stored session is saved to push its expiry back.
-      const touch = this.#idleTimeout > 0 && state.life.kind === "loaded";
-      if (state.status === "unmodified" && !touch) {
+      if (state.status === "unmodified" && !this.#touchDue(state)) {
         return withSessionHeaders(response, undefined);
       }
       const changed = state.status !== "unmodified";
@@ -380,6 +380,20 @@ export class SessionManager<T extends object = Record<string, unknown>>
       stored: found,
     };
     return this.#handle(decoded.contents, from, decoded.shared);
+  }
+
+  /**
+   * Whether an unmodified session is saved anyway, to push its expiry back:
+   * with an idle timeout, when the expiry would move by `touchAfter` of it
+   * (always, when the store did not say when the session expires).
+   */
+  #touchDue(state: SessionState): boolean {
+    const idle = this.#idleTimeout;
+    if (idle === 0 || state.life.kind !== "loaded") return false;
+    const stored = state.life.from.stored?.expiry;
+    if (stored === undefined) return true;
+    return this.#saver.expiry(state) - stored.getTime() >=
+      this.#touchAfter * idle;
   }
 
   /** A new, empty session: no token until it is saved. */

@@ -13,7 +13,7 @@ import {
 import { jsonCodec } from "./codec.ts";
 import { MemStore } from "./memstore.ts";
 import { SessionManager } from "./manager.ts";
-import type { IterableStore } from "./store.ts";
+import { isVersionedStore, type IterableStore } from "./store.ts";
 
 type Values = Record<string, string | number>;
 
@@ -64,6 +64,8 @@ interface Stored {
 /** What a request did to its session, as the model tracks it. */
 interface Run {
   origin: number | undefined;
+  /** The stored expiry when loaded. */
+  loadedExpiry: number | undefined;
   values: Map<string, number | string>;
   changes: Map<string, number | string | null>;
   deadline: number;
@@ -80,7 +82,12 @@ class Model {
   renewedTo = new Map<number, { to: number; until: number }>();
   jars: (number | undefined)[] = [undefined, undefined];
   #next = 0;
-  constructor(readonly idle: number) {}
+  /**
+   * @param idle The idle timeout.
+   * @param throttle Whether the store says when a session expires, so an
+   * idle request saves only when it moves the expiry by a tenth of `idle`.
+   */
+  constructor(readonly idle: number, readonly throttle: boolean) {}
 
   #live(id: number | undefined, now: number): Stored | undefined {
     const stored = id === undefined ? undefined : this.sessions.get(id);
@@ -92,6 +99,7 @@ class Model {
     const stored = this.#live(id, now);
     const run: Run = {
       origin: stored === undefined ? undefined : id,
+      loadedExpiry: stored?.expiry,
       values: new Map(stored?.values),
       changes: new Map(),
       deadline: stored?.deadline ?? now + LIFETIME,
@@ -153,7 +161,11 @@ class Model {
    * changes nothing and sets no cookie.
    */
   commit(browser: number, run: Run, now: number): "none" | "cleared" | number {
-    const touch = run.origin !== undefined && !run.ended && this.idle > 0;
+    let touch = run.origin !== undefined && !run.ended && this.idle > 0;
+    if (touch && this.throttle && run.loadedExpiry !== undefined) {
+      const moved = Math.min(run.deadline, now + this.idle) - run.loadedExpiry;
+      touch = moved >= 0.1 * this.idle;
+    }
     if (run.status === "unmodified" && !touch) return "none";
     let values = run.values;
     let deadline = run.deadline;
@@ -224,7 +236,7 @@ async function check(
     idleTimeout: idle,
     onDropped: () => {},
   });
-  const model = new Model(idle);
+  const model = new Model(idle, isVersionedStore(store));
   const jars: (string | undefined)[] = [undefined, undefined];
   const tokens = new Map<number, string>();
   const gates: Promise<void>[] = [];

@@ -5,9 +5,11 @@ import {
   client,
   fakeTime,
   setup,
+  TestStore,
   TOKEN,
   tokenOf,
   url,
+  type Values,
 } from "./_test_helpers.ts";
 import { jsonCodec } from "./codec.ts";
 import { SessionManager } from "./manager.ts";
@@ -405,7 +407,7 @@ Deno.test("SessionManager never puts a cookie on a response the handler can retu
   await t.step(
     "with an idle timeout, a cached asset for a signed-in user",
     async () => {
-      using s = setup({ idleTimeout: 60_000 });
+      using s = setup({ idleTimeout: 60_000, touchAfter: 0 });
       const asset = new Response(null, { status: 304 });
       const login = client(s.sessions.loadAndSave(app));
       await login.get("/put");
@@ -440,4 +442,40 @@ Deno.test("SessionManager never puts a cookie on a response the handler can retu
     assert.equal(second.headers.get("location"), "/");
     assert.deepEqual(home.headers.getSetCookie(), []);
   });
+});
+
+Deno.test("SessionManager with an idle timeout saves an unchanged session only once touchAfter of it has passed", async () => {
+  using clock = fakeTime();
+  using s = setup({ idleTimeout: 60_000 }); // touchAfter 0.1: every 6 s
+  const browser = client(s.sessions.loadAndSave(app));
+  await browser.get("/put");
+  const writes = () => s.store.calls.write;
+  const before = writes();
+  clock.tick(5_999);
+  const quiet = await browser.get("/get");
+  assert.equal(await quiet.text(), "Hello from a session!");
+  assert.equal(quiet.headers.get("set-cookie"), null, "no cookie");
+  assert.equal(writes(), before, "no write");
+  clock.tick(1);
+  const touched = await browser.get("/get");
+  assert.match(touched.headers.get("set-cookie")!, /Max-Age=60;/);
+  assert.equal(writes(), before + 1);
+  // The session lives on: 59 s after the last save, not after the first.
+  clock.tick(59_999);
+  assert.equal(
+    await (await browser.get("/get")).text(),
+    "Hello from a session!",
+  );
+
+  // A plain store says nothing of expiry: every request saves.
+  using plain = new TestStore({ capabilities: "plain" });
+  using sessions = new SessionManager<Values>({
+    store: plain,
+    idleTimeout: 60_000,
+  });
+  const other = client(sessions.loadAndSave(app));
+  await other.get("/put");
+  const plainBefore = plain.calls.write;
+  await other.get("/get");
+  assert.equal(plain.calls.write, plainBefore + 1);
 });

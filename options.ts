@@ -1,7 +1,8 @@
 /**
  * The options of the package's classes: {@linkcode MemStoreOptions} for
- * `MemStore`, {@linkcode SessionManagerOptions} (with
- * {@linkcode CookieOptions}) for `SessionManager`. Every option is checked
+ * `MemStore`, {@linkcode RedisStoreOptions} for `RedisStore`,
+ * {@linkcode SessionManagerOptions} (with {@linkcode CookieOptions}) for
+ * `SessionManager`. Every option is checked
  * once, when the object is created: a bad value throws there, never on a
  * request.
  *
@@ -39,6 +40,21 @@ export interface MemStoreOptions {
    * @default {Infinity}
    */
   maxBytes?: number;
+}
+
+/** Options for `RedisStore`. */
+export interface RedisStoreOptions {
+  /** What every key of the store starts with. @default {"session:"} */
+  prefix?: string;
+  /**
+   * Milliseconds a Redis command may take. Past that it fails with a
+   * `DOMException` named `"TimeoutError"`; a command still waiting to be
+   * sent (Redis is down and the client reconnecting) is dropped, so it
+   * never runs late.
+   *
+   * @default {2000}
+   */
+  commandTimeout?: number;
 }
 
 /** Options for the session cookie. */
@@ -98,6 +114,18 @@ export interface SessionManagerOptions {
    * @default {0}
    */
   idleTimeout?: number;
+  /**
+   * With an idle timeout, how far a request that changed nothing must push
+   * the session's expiry back, as a fraction of `idleTimeout`, before it
+   * saves the session again (and sends the cookie). The default, 0.1, saves
+   * an idle session at most once per tenth of the idle timeout, so a page's
+   * parallel requests do not all write; the session may then end up to a
+   * tenth of `idleTimeout` early. 0 saves on every request. Over a plain
+   * `Store`, which does not say when a session expires, every request saves.
+   *
+   * @default {0.1}
+   */
+  touchAfter?: number;
   /** The session cookie. */
   cookie?: CookieOptions;
   /**

@@ -1,0 +1,370 @@
+/**
+ * {@linkcode RedisStore}: sessions in Redis (or Valkey), shared by every
+ * process of a deployment, with compare-and-set writes so that overlapping
+ * requests are merged and an ended session stays ended across processes.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { RESP_TYPES } from "redis";
+import { redisStoreConfig } from "./_options.ts";
+import { checkData, checkToken, checkWrites, timeOf } from "./_store_args.ts";
+import { withTimeout } from "./_timers.ts";
+import type { RedisStoreOptions } from "./options.ts";
+import type {
+  IterableStore,
+  VersionedEntry,
+  VersionedStore,
+  VersionedWrite,
+} from "./store.ts";
+
+/** What `RedisStore` needs of a node-redis client (`createClient()`). */
+export interface RedisClient {
+  /** A view of the client whose replies are mapped as `typeMapping` says. */
+  withTypeMapping(typeMapping: { [RESP_TYPES.BLOB_STRING]: typeof Buffer }): {
+    sendCommand(
+      args: ReadonlyArray<string | Buffer>,
+      options?: { abortSignal?: AbortSignal },
+    ): Promise<unknown>;
+  };
+}
+
+// An entry is one Redis string: a 32-byte ASCII header, then the bytes.
+// The header holds the version (16 hex digits, random for every write), the
+// expiry (15 decimal digits of ms since the epoch), and "s" for a session
+// or "e" for the marker of an ended session. The key also expires in Redis
+// (PXAT), but the expiry in the header decides: live while Date.now() <
+// expiry, on the application's clock.
+const HEADER = 32;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Writes all of KEYS, or none: each key's version must still be the one
+ * given ("" for no live entry). ARGV[1] is now (ms); then for each key, the
+ * version wanted, the new value, and its expiry.
+ */
+const COMPARE_AND_SET = `
+local now = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local wanted = ARGV[3 * i - 1]
+  local current = redis.call('GET', KEYS[i])
+  local live = current and tonumber(string.sub(current, 17, 31)) > now
+  if wanted == '' then
+    if live then return 0 end
+  elseif not live or string.sub(current, 1, 16) ~= wanted then
+    return 0
+  end
+end
+for i = 1, #KEYS do
+  local expiry = ARGV[3 * i + 1]
+  if tonumber(expiry) <= now then
+    redis.call('DEL', KEYS[i])
+  else
+    redis.call('SET', KEYS[i], ARGV[3 * i], 'PXAT', expiry)
+  end
+end
+return 1
+`;
+
+/** A random version: 16 hex digits. */
+function newVersion(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A stored value: the header, then `data`. */
+function encode(data: Uint8Array, expiry: number, ended: boolean): Buffer {
+  const header = `${newVersion()}${
+    String(Math.max(0, Math.floor(expiry))).padStart(15, "0")
+  }${ended ? "e" : "s"}`;
+  const value = Buffer.allocUnsafe(HEADER + data.byteLength);
+  encoder.encodeInto(header, value);
+  value.set(data, HEADER);
+  return value;
+}
+
+/** What a stored value holds; `undefined` when it is not one of ours. */
+function decode(value: unknown): VersionedEntry | undefined {
+  if (!(value instanceof Uint8Array) || value.byteLength < HEADER) {
+    return undefined;
+  }
+  const header = decoder.decode(value.subarray(0, HEADER));
+  const expiry = Number(header.slice(16, 31));
+  const kind = header[31];
+  if (!Number.isFinite(expiry) || (kind !== "s" && kind !== "e")) {
+    return undefined;
+  }
+  return {
+    // A copy of the bytes alone (Buffer's own slice() would be a view).
+    data: new Uint8Array(value.subarray(HEADER)),
+    version: header.slice(0, 16),
+    expiry: new Date(expiry),
+    ended: kind === "e",
+  };
+}
+
+/** `pattern` matched literally by SCAN's MATCH. */
+function globEscape(pattern: string): string {
+  return pattern.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+/**
+ * A session store in Redis (or Valkey): sessions live across restarts and
+ * are shared by every process and machine that uses the same Redis. It is
+ * a {@linkcode VersionedStore}: a `SessionManager` over it merges
+ * overlapping requests and keeps ended sessions ended across processes.
+ *
+ * The application owns the client (`await createClient({ url }).connect()`
+ * from npm `redis`) and closes it; the store uses a view of it that reads
+ * values as bytes. Keys are `prefix` + token. A session is live while
+ * `Date.now() < expiry` on the application's clock; the key also expires in
+ * Redis (`PXAT`), so nothing outlives it. `all()` walks the keys with
+ * `SCAN`, never `KEYS`. A save with compare-and-set is one round trip (a
+ * Lua script, `EVALSHA`); so is a renewal, which writes two keys in one
+ * script (on Redis Cluster, give the prefix a hash tag, `"{session}:"`, so
+ * both keys are in one slot).
+ *
+ * @example Sessions in Redis
+ * ```ts ignore
+ * import { createClient } from "redis";
+ * import { SessionManager } from "@sessions/memstore";
+ * import { RedisStore } from "@sessions/memstore/redis";
+ *
+ * const client = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
+ * const sessions = new SessionManager({ store: new RedisStore(client) });
+ * Deno.serve(sessions.loadAndSave((_request, session) => {
+ *   const visits = ((session.get("visits") as number) ?? 0) + 1;
+ *   session.put("visits", visits);
+ *   return new Response(`visit ${visits}`);
+ * }));
+ * ```
+ */
+export class RedisStore implements IterableStore, VersionedStore {
+  #redis: ReturnType<RedisClient["withTypeMapping"]>;
+  #prefix: string;
+  #timeout: number;
+  #scriptSha: string | undefined;
+
+  /**
+   * Creates a store over a connected client.
+   *
+   * @param client A node-redis client (`createClient()`), connected.
+   * @param options The key prefix and the command timeout.
+   * @throws {TypeError} When `client` is not a node-redis client, or an
+   * option has the wrong type.
+   * @throws {RangeError} When `commandTimeout` is not positive.
+   *
+   * @example A store with its own prefix
+   * ```ts ignore
+   * import { createClient } from "redis";
+   * import { RedisStore } from "@sessions/memstore/redis";
+   *
+   * const client = await createClient().connect();
+   * const store = new RedisStore(client, { prefix: "myapp:session:" });
+   * ```
+   */
+  constructor(client: RedisClient, options: RedisStoreOptions = {}) {
+    const config = redisStoreConfig(options);
+    if (
+      typeof client !== "object" || client === null ||
+      typeof client.withTypeMapping !== "function"
+    ) {
+      throw new TypeError(
+        "Cannot create RedisStore: client must be a node-redis client (createClient() from npm redis)",
+      );
+    }
+    this.#redis = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    this.#prefix = config.prefix;
+    this.#timeout = config.commandTimeout;
+  }
+
+  /**
+   * Looks up a live session.
+   *
+   * @param token The session token.
+   * @returns The session's bytes, or `undefined`.
+   * @throws {TypeError} (as a rejection) When `token` is not a string.
+   *
+   * @example Finding a session
+   * ```ts ignore
+   * const bytes = await store.find(token);
+   * ```
+   */
+  async find(token: string): Promise<Uint8Array | undefined> {
+    const entry = await this.#get(checkToken("find session", token));
+    return entry === undefined || entry.ended ? undefined : entry.data;
+  }
+
+  /**
+   * Inserts or replaces a session (one `SET`); an expiry at or before now
+   * removes it.
+   *
+   * @param token The session token.
+   * @param data The session's bytes.
+   * @param expiry When the session stops being live.
+   * @throws {TypeError} (as a rejection, with nothing written) When an
+   * argument has the wrong type.
+   *
+   * @example Committing a session
+   * ```ts ignore
+   * await store.commit(token, bytes, new Date(Date.now() + 60_000));
+   * ```
+   */
+  async commit(token: string, data: Uint8Array, expiry: Date): Promise<void> {
+    const action = "commit session";
+    const key = this.#prefix + checkToken(action, token);
+    checkData(action, data);
+    const time = timeOf(action, expiry);
+    if (time <= Date.now()) {
+      await this.#send(["DEL", key]);
+    } else {
+      await this.#send([
+        "SET",
+        key,
+        encode(data, time, false),
+        "PXAT",
+        `${time}`,
+      ]);
+    }
+  }
+
+  /**
+   * Removes a session (or marker); a token not held is not an error.
+   *
+   * @param token The session token.
+   * @throws {TypeError} (as a rejection) When `token` is not a string.
+   *
+   * @example Deleting a session
+   * ```ts ignore
+   * await store.delete(token);
+   * ```
+   */
+  async delete(token: string): Promise<void> {
+    await this.#send([
+      "DEL",
+      this.#prefix + checkToken("delete session", token),
+    ]);
+  }
+
+  /**
+   * Lists every live session, walking the prefix's keys with `SCAN`.
+   *
+   * @returns A new `Map` from token to each live session's bytes.
+   *
+   * @example Counting sessions
+   * ```ts ignore
+   * const count = (await store.all()).size;
+   * ```
+   */
+  async all(): Promise<Map<string, Uint8Array>> {
+    const sessions = new Map<string, Uint8Array>();
+    const match = globEscape(this.#prefix) + "*";
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.#send([
+        "SCAN",
+        cursor,
+        "MATCH",
+        match,
+        "COUNT",
+        "500",
+      ]) as [Uint8Array, Uint8Array[]];
+      cursor = decoder.decode(next);
+      if (keys.length === 0) continue;
+      const names = keys.map((key) => decoder.decode(key));
+      const values = await this.#send(["MGET", ...names]) as unknown[];
+      const now = Date.now();
+      names.forEach((name, i) => {
+        const entry = decode(values[i]);
+        if (
+          entry !== undefined && !entry.ended && now < entry.expiry.getTime()
+        ) {
+          sessions.set(name.slice(this.#prefix.length), entry.data);
+        }
+      });
+    } while (cursor !== "0");
+    return sessions;
+  }
+
+  /**
+   * Reads a live session or marker with its version (one `GET`).
+   *
+   * @param token The token.
+   * @returns The entry, or `undefined`.
+   * @throws {TypeError} (as a rejection) When `token` is not a string.
+   *
+   * @example Reading a version
+   * ```ts ignore
+   * const entry = await store.findVersioned(token);
+   * ```
+   */
+  findVersioned(token: string): Promise<VersionedEntry | undefined> {
+    return this.#get(checkToken("find session", token));
+  }
+
+  /**
+   * Writes entries, all or none, if each token's version is still the one
+   * given: one round trip (a Lua script).
+   *
+   * @param writes The writes.
+   * @returns Whether they were written.
+   * @throws {TypeError} (as a rejection, with nothing written) When a write
+   * is malformed.
+   *
+   * @example Creating a session only if its token is free
+   * ```ts ignore
+   * const created = await store.commitVersioned([
+   *   { token, ifVersion: null, data: bytes, expiry: new Date(Date.now() + 60_000) },
+   * ]);
+   * ```
+   */
+  async commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean> {
+    checkWrites("commit versioned", writes);
+    const keys: string[] = [];
+    const args: (string | Buffer)[] = [`${Date.now()}`];
+    for (const { token, ifVersion, data, expiry, ended } of writes) {
+      if (ifVersion !== null && typeof ifVersion !== "string") return false;
+      const time = Math.floor(expiry.getTime());
+      keys.push(this.#prefix + token);
+      args.push(ifVersion ?? "", encode(data, time, ended === true), `${time}`);
+    }
+    const result = await this.#script(keys, args);
+    return result === 1;
+  }
+
+  /** The entry under a token, live or not; `undefined` when there is none. */
+  async #get(token: string): Promise<VersionedEntry | undefined> {
+    const entry = decode(await this.#send(["GET", this.#prefix + token]));
+    return entry !== undefined && Date.now() < entry.expiry.getTime()
+      ? entry
+      : undefined;
+  }
+
+  /** Runs the compare-and-set script by its hash, loading it when Redis lost it. */
+  async #script(keys: string[], args: (string | Buffer)[]): Promise<unknown> {
+    const tail = [`${keys.length}`, ...keys, ...args];
+    if (this.#scriptSha !== undefined) {
+      try {
+        return await this.#send(["EVALSHA", this.#scriptSha, ...tail]);
+      } catch (error) {
+        if (!String((error as Error)?.message).startsWith("NOSCRIPT")) {
+          throw error;
+        }
+      }
+    }
+    const sha = await this.#send(["SCRIPT", "LOAD", COMPARE_AND_SET]);
+    this.#scriptSha = decoder.decode(sha as Uint8Array);
+    return await this.#send(["EVALSHA", this.#scriptSha, ...tail]);
+  }
+
+  #send(args: (string | Buffer)[]): Promise<unknown> {
+    return withTimeout(
+      this.#timeout,
+      "Redis",
+      (abortSignal) =>
+        this.#redis.sendCommand(args, abortSignal ? { abortSignal } : {}),
+    );
+  }
+}
