@@ -10,6 +10,7 @@ import type { SessionManagerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 
 export { default as fc } from "npm:fast-check@4.10.2";
+export { createClient } from "npm:redis@6.3.1";
 import type { IterableStore, VersionedEntry, VersionedWrite } from "./store.ts";
 
 /** A session token: 43 characters of unpadded base64url. */
@@ -301,11 +302,64 @@ export function freePort(): number {
   return listener.addr.port;
 }
 
+/** Whether `command --version` runs. */
+async function runs(command: string): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command(command, {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+let installing: Promise<void> | undefined;
+
+/** Installs Debian's redis-server when it is missing (once a test run). */
+function ensureRedisServer(): Promise<void> {
+  return installing ??= (async () => {
+    if (await runs("redis-server")) return;
+    console.error("Installing redis-server with apt-get (needs root)...");
+    for (
+      const args of [["update", "-qq"], [
+        "install",
+        "-y",
+        "-qq",
+        "redis-server",
+      ]]
+    ) {
+      const { success, stderr } = await new Deno.Command("apt-get", {
+        args,
+        env: { DEBIAN_FRONTEND: "noninteractive" },
+        stdout: "null",
+        stderr: "piped",
+      }).output().catch((error) => {
+        throw new Error(
+          "Cannot install redis-server: no apt-get here; install it yourself",
+          { cause: error },
+        );
+      });
+      if (!success) {
+        throw new Error(
+          `Cannot install redis-server: apt-get ${args.join(" ")} failed: ${
+            new TextDecoder().decode(stderr)
+          }`,
+        );
+      }
+    }
+  })();
+}
+
 /**
- * Starts `redis-server` (Debian's `redis-server` package) on a free port
- * with persistence off, and waits until it accepts connections.
+ * Starts `redis-server` (Debian's `redis-server` package, installed when
+ * missing) on a free port with persistence off, and waits until it accepts
+ * connections.
  */
 export async function startRedis(): Promise<RedisServer> {
+  await ensureRedisServer();
   const port = freePort();
   let child: Deno.ChildProcess | undefined;
   const start = async () => {
@@ -325,10 +379,7 @@ export async function startRedis(): Promise<RedisServer> {
         stderr: "inherit",
       }).spawn();
     } catch (error) {
-      throw new Error(
-        "Cannot start redis-server: install it (apt-get install redis-server)",
-        { cause: error },
-      );
+      throw new Error("Cannot start redis-server", { cause: error });
     }
     const reader = child.stdout.pipeThrough(new TextDecoderStream())
       .getReader();

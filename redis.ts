@@ -7,7 +7,6 @@
  */
 
 import { Buffer } from "node:buffer";
-import { RESP_TYPES } from "redis";
 import { redisStoreConfig } from "./_options.ts";
 import { checkData, checkToken, checkWrites, timeOf } from "./_store_args.ts";
 import { withTimeout } from "./_timers.ts";
@@ -19,10 +18,17 @@ import type {
   VersionedWrite,
 } from "./store.ts";
 
-/** What `RedisStore` needs of a node-redis client (`createClient()`). */
+/** RESP's code for a bulk string (node-redis's `RESP_TYPES.BLOB_STRING`). */
+const BLOB_STRING = 36;
+
+/**
+ * What `RedisStore` needs of a node-redis client (`createClient()` from npm
+ * `redis`, version 5 or 6): the package does not depend on `redis` itself,
+ * so it works with the application's own copy.
+ */
 export interface RedisClient {
   /** A view of the client whose replies are mapped as `typeMapping` says. */
-  withTypeMapping(typeMapping: { [RESP_TYPES.BLOB_STRING]: typeof Buffer }): {
+  withTypeMapping(typeMapping: { [BLOB_STRING]: typeof Buffer }): {
     sendCommand(
       args: ReadonlyArray<string | Buffer>,
       options?: { abortSignal?: AbortSignal },
@@ -175,7 +181,7 @@ export class RedisStore implements IterableStore, VersionedStore {
         "Cannot create RedisStore: client must be a node-redis client (createClient() from npm redis)",
       );
     }
-    this.#redis = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    this.#redis = client.withTypeMapping({ [BLOB_STRING]: Buffer });
     this.#prefix = config.prefix;
     this.#timeout = config.commandTimeout;
   }

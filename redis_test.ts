@@ -1,8 +1,7 @@
 // RedisStore against a real redis-server that each test starts on a free
 // port, with persistence off, and stops.
 import assert from "node:assert/strict";
-import { createClient } from "redis";
-import { client, startRedis, tokenOf } from "./_test_helpers.ts";
+import { client, createClient, startRedis, tokenOf } from "./_test_helpers.ts";
 import { SessionManager } from "./manager.ts";
 import { RedisStore } from "./redis.ts";
 import { isVersionedStore } from "./store.ts";

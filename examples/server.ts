@@ -3,20 +3,25 @@
 //
 //   deno run --allow-net --allow-env examples/server.ts   (PORT, default 4000)
 //   curl -c jar -b jar localhost:4000/put && curl -b jar localhost:4000/get
+//
+// Sessions are in memory unless SESSION_STORE says otherwise (see
+// store_from_env.ts): SESSION_STORE=redis keeps them in Redis, so several
+// processes share them (`deno serve --parallel examples/serve.ts`).
 
-import { MemStore, SessionManager } from "../mod.ts";
+import { SessionManager } from "../mod.ts";
 import { serve } from "./_serve.ts";
+import { storeFromEnv } from "./store_from_env.ts";
 
-const USAGE = `Sessions in memory: GET /put stores a message in your session,
+const { store, name } = await storeFromEnv();
+
+const USAGE = `Sessions in ${name}: GET /put stores a message in your session,
 GET /get shows it. With curl, keep the cookie in a jar:
 
   curl -c jar -b jar http://localhost:PORT/put
   curl -b jar http://localhost:PORT/get
 `;
 
-const sessions = new SessionManager<{ message: string }>({
-  store: new MemStore(),
-});
+const sessions = new SessionManager<{ message: string }>({ store });
 
 /** The app: answers /, /put and /get, 404 for anything else. */
 export const handler: (request: Request) => Promise<Response> = sessions

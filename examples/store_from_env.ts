@@ -1,0 +1,28 @@
+// The session store an example server uses, picked from the environment:
+//
+//   SESSION_STORE=redis   RedisStore on REDIS_URL (default redis://127.0.0.1:6379)
+//   otherwise             MemStore: sessions in this process's memory
+//
+// Redis is imported only when it is asked for, so the in-memory demo loads
+// nothing more.
+
+import { MemStore, type Store } from "../mod.ts";
+
+/** The store `SESSION_STORE` names, and what it is, for the start-up line. */
+export async function storeFromEnv(): Promise<{ store: Store; name: string }> {
+  const kind = Deno.env.get("SESSION_STORE") ?? "memory";
+  if (kind === "redis") {
+    const { createClient } = await import("npm:redis@6.3.1");
+    const { RedisStore } = await import("../redis.ts");
+    const url = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
+    const client = createClient({ url });
+    client.on("error", (error) => console.error(`Redis: ${error.message}`));
+    await client.connect();
+    return { store: new RedisStore(client), name: `Redis at ${url}` };
+  }
+  if (kind !== "memory") {
+    console.error(`SESSION_STORE must be "memory" or "redis", not "${kind}"`);
+    Deno.exit(1);
+  }
+  return { store: new MemStore(), name: "memory" };
+}

@@ -1,0 +1,176 @@
+// Several server processes on one shared store, through real HTTP: a
+// session is shared, overlapping requests on different processes are
+// merged, and a sign-in or sign-out on one process ends the old token
+// everywhere, even for a request still running on another.
+import assert from "node:assert/strict";
+import { parseSetCookie, type SetCookie } from "cookie";
+import { freePort, startRedis } from "./_test_helpers.ts";
+
+/** The shared stores the tests run over: each gives the servers' environment. */
+const STORES: Record<
+  string,
+  () => Promise<{ env: Record<string, string> } & AsyncDisposable>
+> = {
+  Redis: async () => {
+    const server = await startRedis();
+    return {
+      env: { SESSION_STORE: "redis", REDIS_URL: server.url },
+      [Symbol.asyncDispose]: () => server.stop(),
+    };
+  },
+};
+
+/** A server process of `testdata/shared_app.ts`, stopped when disposed. */
+async function startApp(env: Record<string, string>) {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--lock=test.lock",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      new URL("./testdata/shared_app.ts", import.meta.url).pathname,
+    ],
+    env: { ...env, PORT: String(port) },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  for (let seen = ""; !seen.includes("Listening");) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the app exited: ${seen}`);
+    seen += value;
+  }
+  reader.releaseLock();
+  child.stderr.pipeTo(new WritableStream()).catch(() => {});
+  return {
+    base: `http://127.0.0.1:${port}`,
+    async [Symbol.asyncDispose]() {
+      child.kill();
+      await child.status;
+    },
+  };
+}
+
+/** GET `path` with `cookie`; the body, and the cookie set, if any. */
+async function get(base: string, path: string, cookie?: string) {
+  const response = await fetch(base + path, {
+    headers: cookie === undefined ? {} : { cookie },
+  });
+  const text = await response.text();
+  const set = response.headers.get("set-cookie");
+  const cookieSet = set === null ? undefined : parseSetCookie(set);
+  return { status: response.status, text, cookieSet };
+}
+
+/** The `name=value` of a Set-Cookie. */
+function jar(cookieSet: SetCookie | undefined): string {
+  assert.ok(cookieSet?.value, "a cookie was set");
+  return `${cookieSet.name}=${cookieSet.value}`;
+}
+
+for (const [name, startStore] of Object.entries(STORES)) {
+  Deno.test(`Two processes on ${name} share a session and merge overlapping requests`, async () => {
+    await using store = await startStore();
+    await using a = await startApp(store.env);
+    await using b = await startApp(store.env);
+    const cookie = jar((await get(a.base, "/set?key=start&value=a")).cookieSet);
+    assert.equal((await get(b.base, "/all", cookie)).text, '{"start":"a"}');
+
+    const requests = Array.from(
+      { length: 40 },
+      (_, i) =>
+        get(i % 2 ? a.base : b.base, `/set?key=k${i}&value=${i}`, cookie),
+    );
+    for (const { status } of await Promise.all(requests)) {
+      assert.equal(status, 200);
+    }
+    const all = JSON.parse((await get(a.base, "/all", cookie)).text);
+    assert.equal(Object.keys(all).length, 41, "all 40 keys and the first");
+    assert.equal(all.k39, "39");
+  });
+
+  for (const action of ["logout", "login"] as const) {
+    Deno.test(`A ${action} on one process over ${name} ends the old token everywhere, even for a request running on another`, async () => {
+      await using store = await startStore();
+      await using a = await startApp(store.env);
+      await using b = await startApp(store.env);
+      const old = jar((await get(a.base, "/set?key=cart&value=1")).cookieSet);
+      const gate = `${action}-${crypto.randomUUID()}`;
+      const slow = get(b.base, `/slow?gate=${gate}&key=late`, old);
+      await get(b.base, `/loaded?gate=${gate}`); // b has loaded the session
+      const changed = await get(a.base, `/${action}`, old);
+      await get(b.base, `/release?gate=${gate}`);
+      const late = await slow;
+      assert.equal(late.status, 200);
+      assert.equal(
+        late.cookieSet,
+        undefined,
+        "the late request sets no cookie",
+      );
+      for (const base of [a.base, b.base]) {
+        assert.equal(
+          (await get(base, "/all", old)).text,
+          "{}",
+          "old token dead",
+        );
+      }
+      if (action === "login") {
+        const fresh = jar(changed.cookieSet);
+        assert.notEqual(fresh, old);
+        assert.deepEqual(JSON.parse((await get(b.base, "/all", fresh)).text), {
+          cart: "1",
+          user: "ada",
+        });
+      } else {
+        assert.equal(changed.cookieSet?.maxAge, 0, "the cookie is cleared");
+      }
+    });
+  }
+}
+
+Deno.test("examples/serve.ts under deno serve --parallel shares sessions through Redis", async () => {
+  await using redis = await startRedis();
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "serve",
+      "--parallel",
+      "--lock=test.lock",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--port",
+      String(port),
+      new URL("./examples/serve.ts", import.meta.url).pathname,
+    ],
+    env: { SESSION_STORE: "redis", REDIS_URL: redis.url, DENO_JOBS: "2" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const reader = child.stderr.pipeThrough(new TextDecoderStream())
+      .getReader();
+    for (let seen = ""; !seen.includes("Listening");) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`deno serve exited: ${seen}`);
+      seen += value;
+    }
+    reader.releaseLock();
+    child.stderr.pipeTo(new WritableStream()).catch(() => {});
+    const base = `http://127.0.0.1:${port}`;
+    const cookie = jar((await get(base, "/put")).cookieSet);
+    // Connections go to either isolate; every one sees the session.
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`${base}/get`, {
+        headers: { cookie, connection: "close" },
+      });
+      assert.equal(await response.text(), "Hello from a session!");
+    }
+  } finally {
+    // SIGTERM makes deno serve wait for kept-alive connections to close.
+    child.kill("SIGKILL");
+    await child.status;
+  }
+});
