@@ -39,27 +39,30 @@ export type StoreFactory = () => Store | Promise<Store>;
  */
 class FrozenClock implements Disposable {
   #real = globalThis.Date;
-  now: number;
+  now: number = Date.now();
 
   constructor() {
-    const real = this.#real;
-    const clock = this;
-    this.now = real.now();
-    class FrozenDate extends real {
-      constructor(...args: [] | [string | number | Date]) {
-        if (args.length === 0) super(clock.now);
-        else super(args[0]);
-      }
-      static override now(): number {
-        return clock.now;
-      }
-    }
-    globalThis.Date = FrozenDate as DateConstructor;
+    globalThis.Date = frozenDate(this.#real, this);
   }
 
   [Symbol.dispose](): void {
     globalThis.Date = this.#real;
   }
+}
+
+/** A `Date` whose present is `clock.now`. */
+function frozenDate(
+  real: DateConstructor,
+  clock: { now: number },
+): DateConstructor {
+  return class FrozenDate extends real {
+    constructor(...args: [] | [string | number | Date]) {
+      super(args.length === 0 ? clock.now : args[0]);
+    }
+    static override now(): number {
+      return clock.now;
+    }
+  } as DateConstructor;
 }
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

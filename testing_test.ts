@@ -69,21 +69,30 @@ function mapStore(
       });
     }
   };
+  const promised =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): Promise<R> => {
+      try {
+        return Promise.resolve(fn(...args));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
   return {
-    find: async (token) => {
+    find: promised((token: string) => {
       check(token);
       const item = live(token);
       return item && !item.ended ? copy(item.data) : undefined;
-    },
-    commit: async (token, data, expiry) => {
+    }),
+    commit: promised((token: string, data: Uint8Array, expiry: Date) => {
       check(token, data ?? null, expiry ?? null);
       put(token, data, expiry);
-    },
-    delete: async (token) => {
+    }),
+    delete: promised((token: string) => {
       check(token);
       items.delete(token);
-    },
-    findVersioned: async (token) => {
+    }),
+    findVersioned: promised((token: string) => {
       check(token);
       const item = live(token);
       return item && {
@@ -92,8 +101,8 @@ function mapStore(
         expiry: new Date(item.expiry),
         ended: item.ended,
       };
-    },
-    commitVersioned: async (batch: readonly VersionedWrite[]) => {
+    }),
+    commitVersioned: promised((batch: readonly VersionedWrite[]) => {
       if (!Array.isArray(batch)) throw new TypeError("writes");
       for (const w of batch) {
         if (typeof w !== "object" || w === null) throw new TypeError("write");
@@ -114,7 +123,7 @@ function mapStore(
       }
       for (const w of batch) put(w.token, w.data, w.expiry, w.ended);
       return true;
-    },
+    }),
   };
 }
 
