@@ -87,6 +87,7 @@ function tooManyConflicts(): Error {
 /** The settings a save needs from its session manager. */
 export interface SaveOptions {
   idleTimeout: number;
+  touchAfter: number;
   lifetime: number;
   hashTokenInStore: boolean;
 }
@@ -132,6 +133,22 @@ export class Saver {
         state.ended();
         return { kind: "ended" };
     }
+  }
+
+  /**
+   * Whether saving the session now would move its stored expiry enough to
+   * be worth a write: at all without an idle timeout, by `touchAfter` of it
+   * with one; always when the store did not say when the session expires.
+   */
+  expiryMoves(
+    state: SessionState,
+    stored: { readonly expiry: Date | undefined } | undefined,
+  ): boolean {
+    const at = stored?.expiry?.getTime();
+    if (at === undefined) return true;
+    const moved = this.expiry(state) - at;
+    const { idleTimeout, touchAfter } = this.#options;
+    return idleTimeout > 0 ? moved >= touchAfter * idleTimeout : moved !== 0;
   }
 
   /** When a session saved now expires in the store (ms). */
@@ -181,7 +198,10 @@ export class Saver {
     let loaded = from.data;
     let stored = from.stored;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      /** The session was read in this attempt: its version is current. */
+      let current = false;
       if (version === undefined) {
+        current = true;
         yield* pause(backoff(attempt));
         const found = yield* read(from.key);
         if (found === undefined || found.ended) {
@@ -206,6 +226,18 @@ export class Saver {
         if (decoded !== undefined) state.rebase(decoded.contents);
       }
       const data = this.#contents.encode(state, loaded);
+      if (!renew && data === loaded && !this.expiryMoves(state, stored)) {
+        // Nothing to write: the session stays as stored, if it still is.
+        if (!current) {
+          const found = yield* read(from.key);
+          if (found?.version !== version) {
+            version = undefined; // changed or ended: read, merge, decide again
+            continue;
+          }
+        }
+        const at = stored!.expiry!.getTime();
+        return this.#saved(state, from.key, from.token, data, at);
+      }
       const expiry = this.expiry(state);
       let { token, key } = from;
       let writes: VersionedWrite[];

@@ -82,7 +82,6 @@ export class SessionManager<T extends object = Record<string, unknown>>
   #ownStore: MemStore | undefined;
   #lifetime: number;
   #idleTimeout: number;
-  #touchAfter: number;
   #hash: boolean;
   #cookie: SessionCookie;
   #contents: ContentsCodec;
@@ -120,7 +119,6 @@ export class SessionManager<T extends object = Record<string, unknown>>
     this.#store = config.store ?? this.#ownStore!;
     this.#lifetime = config.lifetime;
     this.#idleTimeout = config.idleTimeout;
-    this.#touchAfter = config.touchAfter;
     this.#hash = config.hashTokenInStore;
     // A hashed store keeps no token, nor does the cookie writer.
     this.#cookie = new SessionCookie(config.cookie, !config.hashTokenInStore);
@@ -388,12 +386,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * (always, when the store did not say when the session expires).
    */
   #touchDue(state: SessionState): boolean {
-    const idle = this.#idleTimeout;
-    if (idle === 0 || state.life.kind !== "loaded") return false;
-    const stored = state.life.from.stored?.expiry;
-    if (stored === undefined) return true;
-    return this.#saver.expiry(state) - stored.getTime() >=
-      this.#touchAfter * idle;
+    if (this.#idleTimeout === 0 || state.life.kind !== "loaded") return false;
+    return this.#saver.expiryMoves(state, state.life.from.stored);
   }
 
   /** A new, empty session: no token until it is saved. */

@@ -479,3 +479,25 @@ Deno.test("SessionManager with an idle timeout saves an unchanged session only o
   await other.get("/get");
   assert.equal(plain.calls.write, plainBefore + 1);
 });
+
+Deno.test("SessionManager writes nothing when a put changed nothing, after checking the session is still there", async () => {
+  using _clock = fakeTime();
+  using store = new TestStore({ capabilities: "versioned" });
+  using sessions = new SessionManager<Values>({ store });
+  const browser = client(sessions.loadAndSave(app));
+  await browser.get("/put");
+  const before = { ...store.calls };
+  const again = await browser.get("/put"); // the same message again
+  assert.match(
+    again.headers.get("set-cookie")!,
+    /^session=[^;]{43}; Max-Age=86400;/,
+  );
+  assert.deepEqual(store.calls, {
+    ...before,
+    read: before.read + 2, // the load, and the check before answering
+  });
+  assert.equal(
+    await (await browser.get("/get")).text(),
+    "Hello from a session!",
+  );
+});

@@ -3,7 +3,7 @@
 
 const message = "Hello from a session!";
 
-Deno.serve({ port: Number(Deno.env.get("PORT") ?? 4001) }, (request) => {
+Deno.serve({ port: Number(Deno.env.get("PORT")) }, (request) => {
   const path = new URL(request.url).pathname;
   if (path === "/get") return new Response(message);
   if (path === "/put") return new Response(null);

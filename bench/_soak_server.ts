@@ -1,10 +1,13 @@
-// The server of `deno task soak`: sessions over a bounded MemStore with a
-// short idle timeout and lifetime, so expiry, the sweep and eviction all run.
-// Prints {"port": N} when listening. GET /_stats collects garbage and reports
-// the heap, the store and the dropped-changes count.
+// The server of `deno task soak`: sessions with a short idle timeout and
+// lifetime, over a bounded MemStore (expiry, the sweep and eviction all
+// run) or, with REDIS_URL, over RedisStore. Prints {"port": N} when
+// listening. GET /_stats collects garbage and reports the heap, the store
+// and the dropped-changes count.
 
-import { MemStore } from "../memstore.ts";
+import { createClient } from "redis";
 import { SessionManager } from "../manager.ts";
+import { MemStore } from "../memstore.ts";
+import { RedisStore } from "../redis.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("Run with --v8-flags=--expose-gc");
@@ -13,7 +16,14 @@ if (gc === undefined) throw new Error("Run with --v8-flags=--expose-gc");
 const IDLE_TIMEOUT = 3_000;
 const LIFETIME = 30_000;
 
-const store = new MemStore({ cleanupInterval: 1_000, maxSessions: 2_000 });
+const redisUrl = Deno.env.get("REDIS_URL");
+const redis = redisUrl === undefined
+  ? undefined
+  : await createClient({ url: redisUrl }).connect();
+const memory = redis === undefined
+  ? new MemStore({ cleanupInterval: 1_000, maxSessions: 2_000 })
+  : undefined;
+const store = redis === undefined ? memory! : new RedisStore(redis);
 let dropped = 0;
 const sessions = new SessionManager<{ visits: number; note: string }>({
   store,
@@ -56,11 +66,25 @@ Deno.serve({
 }, (request) => {
   if (new URL(request.url).pathname !== "/_stats") return app(request);
   gc();
-  return Response.json({
-    heap: Deno.memoryUsage().heapUsed,
-    held: store.size,
-    bytes: store.bytes,
-    ...store.stats(),
-    dropped,
-  });
+  return stats().then((store) =>
+    Response.json({ heap: Deno.memoryUsage().heapUsed, ...store, dropped })
+  );
 });
+
+/** What the store holds and has counted: MemStore's, or Redis's own. */
+async function stats() {
+  if (memory !== undefined) {
+    return { held: memory.size, bytes: memory.bytes, ...memory.stats() };
+  }
+  const info = String(await redis!.info());
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
+  return {
+    held: await redis!.dbSize(),
+    bytes: field("used_memory"),
+    hits: field("keyspace_hits"),
+    misses: field("keyspace_misses"),
+    expired: field("expired_keys"),
+    evicted: field("evicted_keys"),
+  };
+}

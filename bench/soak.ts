@@ -7,11 +7,21 @@
 //
 //   deno task soak                       3 minutes, 200 clients
 //   deno task soak --duration 20 --clients 50
+//   deno task soak --store redis         two server processes on one Redis
+//                                        (installs redis-server if missing);
+//                                        each request goes to either one
+
+import { startRedis } from "../_test_helpers.ts";
 
 const arg = (name: string, fallback: number): number => {
   const at = Deno.args.indexOf(name);
   return at === -1 ? fallback : Number(Deno.args[at + 1]);
 };
+const storeAt = Deno.args.indexOf("--store");
+const STORE = storeAt === -1 ? "memory" : Deno.args[storeAt + 1];
+if (STORE !== "memory" && STORE !== "redis") {
+  throw new Error(`--store must be memory or redis, not ${STORE}`);
+}
 const DURATION = arg("--duration", 180) * 1000;
 const CLIENTS = arg("--clients", 200);
 const WARMUP = Math.min(20_000, DURATION / 5);
@@ -30,20 +40,34 @@ interface Stats {
   dropped: number;
 }
 
-const server = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "--allow-net",
-    "--v8-flags=--expose-gc",
-    new URL("./_soak_server.ts", import.meta.url).pathname,
-  ],
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-const { port } = JSON.parse((await lines.read()).value!);
-lines.releaseLock();
-const base = `http://127.0.0.1:${port}`;
+const redis = STORE === "redis" ? await startRedis() : undefined;
+
+/** A soak server process; its base URL. */
+async function startServer(): Promise<[Deno.ChildProcess, string]> {
+  const server = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--v8-flags=--expose-gc",
+      new URL("./_soak_server.ts", import.meta.url).pathname,
+    ],
+    env: redis === undefined ? {} : { REDIS_URL: redis.url },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const { port } = JSON.parse((await lines.read()).value!);
+  lines.releaseLock();
+  return [server, `http://127.0.0.1:${port}`];
+}
+const servers = await Promise.all(
+  Array.from({ length: redis === undefined ? 1 : 2 }, startServer),
+);
+const bases = servers.map(([, base]) => base);
+/** A server for each request, as a load balancer would pick. */
+const pick = () => bases[Math.floor(Math.random() * bases.length)]!;
 
 let requests = 0;
 let errors = 0;
@@ -61,7 +85,7 @@ class Client {
     const headers: HeadersInit = this.cookie === undefined
       ? {}
       : { cookie: `session=${this.cookie}` };
-    const response = await fetch(base + path, { headers });
+    const response = await fetch(pick() + path, { headers });
     const body = await response.text();
     requests++;
     if (response.status !== 200) {
@@ -175,8 +199,16 @@ class Client {
   }
 }
 
+/** The servers' figures: the largest heap, the store's counts, all drops. */
 async function stats(): Promise<Stats> {
-  return await (await fetch(`${base}/_stats`)).json();
+  const all: Stats[] = await Promise.all(
+    bases.map(async (base) => await (await fetch(`${base}/_stats`)).json()),
+  );
+  return {
+    ...all[0]!,
+    heap: Math.max(...all.map((s) => s.heap)),
+    dropped: all.reduce((sum, s) => sum + s.dropped, 0),
+  };
 }
 
 const started = performance.now();
@@ -197,7 +229,11 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 console.log(
   `Soak: ${CLIENTS} clients for ${
     DURATION / 1000
-  } s against Deno.serve with SessionManager (idle timeout 3 s, lifetime 30 s, MemStore bounded at 2,000 sessions, sweep every second)`,
+  } s against Deno.serve with SessionManager (idle timeout 3 s, lifetime 30 s), ${
+    redis === undefined
+      ? "MemStore bounded at 2,000 sessions, sweep every second"
+      : "RedisStore, two server processes, each request to either"
+  }`,
 );
 console.log("| Time | Requests/s | Heap after GC | Sessions held | Dropped |");
 console.log("| --: | --: | --: | --: | --: |");
@@ -228,8 +264,11 @@ while (performance.now() < ends) {
 }
 await Promise.all(clients);
 const total = (performance.now() - started) / 1000;
-server.kill();
-await server.status;
+for (const [server] of servers) {
+  server.kill();
+  await server.status;
+}
+await redis?.stop();
 
 console.log(
   `Requests: ${requests.toLocaleString("en")} in ${total.toFixed(0)} s, ${
@@ -247,7 +286,7 @@ if (first !== undefined && last !== undefined) {
     } to ${Math.round(Math.max(...rates)).toLocaleString("en")}`,
   );
   console.log(
-    `Store: ${last.held.toLocaleString("en")} sessions held (${
+    `Store: ${last.held.toLocaleString("en")} entries held (${
       mb(last.bytes)
     }); hits ${last.hits.toLocaleString("en")}, misses ${
       last.misses.toLocaleString("en")

@@ -1,5 +1,6 @@
-// The seed example for Deno: GET /put stores a message in the session,
-// GET /get writes it back, GET / says how to use it.
+// The seed example for Deno: GET /put stores a message in the session
+// (GET /put?message=... another one), GET /get writes it back, GET / says
+// how to use it.
 //
 //   deno run --allow-net --allow-env examples/server.ts   (PORT, default 4000)
 //   curl -c jar -b jar localhost:4000/put && curl -b jar localhost:4000/get
@@ -14,8 +15,9 @@ import { storeFromEnv } from "./store_from_env.ts";
 
 const { store, name } = await storeFromEnv();
 
-const USAGE = `Sessions in ${name}: GET /put stores a message in your session,
-GET /get shows it. With curl, keep the cookie in a jar:
+const USAGE = `Sessions in ${name}: GET /put stores a message in your session
+(/put?message=... one of yours), GET /get shows it. With curl, keep the
+cookie in a jar:
 
   curl -c jar -b jar http://localhost:PORT/put
   curl -b jar http://localhost:PORT/get
@@ -26,17 +28,18 @@ const sessions = new SessionManager<{ message: string }>({ store });
 /** The app: answers /, /put and /get, 404 for anything else. */
 export const handler: (request: Request) => Promise<Response> = sessions
   .loadAndSave((request, session) => {
-    const path = new URL(request.url).pathname;
+    const url = new URL(request.url);
+    const path = url.pathname;
     if (path === "/put") {
-      session.put("message", "Hello from a session!");
+      const message = url.searchParams.get("message");
+      session.put("message", message ?? "Hello from a session!");
       return new Response(null);
     }
     if (path === "/get") {
       return new Response(session.get("message") ?? "");
     }
     if (path === "/") {
-      const { port } = new URL(request.url);
-      return new Response(USAGE.replaceAll("PORT", port || "80"));
+      return new Response(USAGE.replaceAll("PORT", url.port || "80"));
     }
     return new Response("Not Found", { status: 404 });
   });

@@ -1,0 +1,30 @@
+// The seed example on Express 5 + express-session, for the HTTP benchmark:
+// with REDIS_URL, sessions in Redis through connect-redis; otherwise in
+// express-session's MemoryStore. Run by bench/http_bench.ts with node, after
+// it installs the packages with npm. Listens on PORT.
+import express from "express";
+import session from "express-session";
+import { RedisStore } from "connect-redis";
+import { createClient } from "redis";
+
+let store = new session.MemoryStore();
+if (process.env.REDIS_URL) {
+  const client = await createClient({ url: process.env.REDIS_URL }).connect();
+  store = new RedisStore({ client });
+}
+
+const app = express();
+app.use(session({
+  secret: "benchmark",
+  resave: false,
+  saveUninitialized: false,
+  store,
+}));
+app.get("/put", (req, res) => {
+  req.session.message = "Hello from a session!";
+  res.end();
+});
+app.get("/get", (req, res) => {
+  res.end(req.session.message ?? "");
+});
+app.listen(Number(process.env.PORT));
