@@ -8,6 +8,7 @@ import { type Codec, jsonCodec } from "./codec.ts";
 import type {
   CookieOptions,
   DroppedChanges,
+  KvStoreOptions,
   MemStoreOptions,
   RedisStoreOptions,
   SessionManagerOptions,
@@ -181,6 +182,33 @@ export function redisStoreConfig(
       "a number of milliseconds",
     ),
   };
+}
+
+/** KvStore's options, checked, with the defaults filled in. */
+export interface KvStoreConfig {
+  prefix: Deno.KvKey;
+}
+
+const KEY_PART_TYPES = new Set(["string", "number", "bigint", "boolean"]);
+
+/** Checks `KvStore`'s options. */
+export function kvStoreConfig(options: KvStoreOptions = {}): KvStoreConfig {
+  const check = new OptionChecker("KvStore");
+  check.object("options", options);
+  const { prefix = ["sessions"] } = options;
+  if (
+    !Array.isArray(prefix) ||
+    !prefix.every((part) =>
+      KEY_PART_TYPES.has(typeof part) || part instanceof Uint8Array
+    )
+  ) {
+    throw check.error(
+      "prefix",
+      "must be an array of key parts (strings, numbers, bigints, booleans or Uint8Arrays)",
+      prefix,
+    );
+  }
+  return { prefix: [...prefix] };
 }
 
 /** SessionManager's options, checked, with the defaults filled in. */

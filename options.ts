@@ -1,6 +1,7 @@
 /**
  * The options of the package's classes: {@linkcode MemStoreOptions} for
  * `MemStore`, {@linkcode RedisStoreOptions} for `RedisStore`,
+ * {@linkcode KvStoreOptions} for `KvStore`,
  * {@linkcode SessionManagerOptions} (with {@linkcode CookieOptions}) for
  * `SessionManager`. Every option is checked
  * once, when the object is created: a bad value throws there, never on a
@@ -55,6 +56,12 @@ export interface RedisStoreOptions {
    * @default {2000}
    */
   commandTimeout?: number;
+}
+
+/** Options for `KvStore`. */
+export interface KvStoreOptions {
+  /** The key parts every key of the store starts with. @default {["sessions"]} */
+  prefix?: Deno.KvKey;
 }
 
 /** Options for the session cookie. */

@@ -6,6 +6,15 @@ import assert from "node:assert/strict";
 import { parseSetCookie, type SetCookie } from "cookie";
 import { freePort, startRedis } from "./_test_helpers.ts";
 
+/** A KV file of the test's own, removed when disposed. */
+async function kvFile() {
+  const dir = await Deno.makeTempDir();
+  return {
+    env: { SESSION_STORE: "kv", KV_PATH: `${dir}/sessions.kv` },
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
 /** The shared stores the tests run over: each gives the servers' environment. */
 const STORES: Record<
   string,
@@ -18,21 +27,28 @@ const STORES: Record<
       [Symbol.asyncDispose]: () => server.stop(),
     };
   },
+  "one Deno KV file": kvFile,
 };
 
 /** A server process of `testdata/shared_app.ts`, stopped when disposed. */
-async function startApp(env: Record<string, string>) {
+async function startApp(env: Record<string, string>, lifetime?: number) {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--lock=test.lock",
+      "--unstable-kv",
+      "--allow-write",
       "--allow-net",
       "--allow-env",
       "--allow-read",
       new URL("./testdata/shared_app.ts", import.meta.url).pathname,
     ],
-    env: { ...env, PORT: String(port) },
+    env: {
+      ...env,
+      PORT: String(port),
+      ...(lifetime ? { LIFETIME: String(lifetime) } : {}),
+    },
     stdout: "null",
     stderr: "piped",
   }).spawn();
@@ -91,6 +107,37 @@ for (const [name, startStore] of Object.entries(STORES)) {
     assert.equal(all.k39, "39");
   });
 
+  Deno.test(`A 200,000-character value put on one process over ${name} is read whole on another`, async () => {
+    await using store = await startStore();
+    await using a = await startApp(store.env);
+    await using b = await startApp(store.env);
+    const value = "x".repeat(100_000) + "é".repeat(50_000) + "y".repeat(50_000);
+    const put = await fetch(`${a.base}/set?key=big`, {
+      method: "POST",
+      body: value,
+    });
+    await put.body?.cancel();
+    const cookie = jar(parseSetCookie(put.headers.get("set-cookie")!));
+    const all = JSON.parse((await get(b.base, "/all", cookie)).text);
+    assert.equal(all.big.length, 200_000);
+    assert.equal(all.big, value);
+  });
+
+  Deno.test(`A session with a 1-second lifetime over ${name} is gone on both processes at 1.3 s`, async () => {
+    await using store = await startStore();
+    await using a = await startApp(store.env, 1_000);
+    await using b = await startApp(store.env, 1_000);
+    const cookie = jar((await get(a.base, "/set?key=k&value=v")).cookieSet);
+    const started = performance.now();
+    assert.equal((await get(b.base, "/all", cookie)).text, '{"k":"v"}');
+    // Across processes there is no clock to fake: this test waits.
+    await new Promise((resolve) =>
+      setTimeout(resolve, 1_300 - (performance.now() - started))
+    );
+    assert.equal((await get(a.base, "/all", cookie)).text, "{}");
+    assert.equal((await get(b.base, "/all", cookie)).text, "{}");
+  });
+
   for (const action of ["logout", "login"] as const) {
     Deno.test(`A ${action} on one process over ${name} ends the old token everywhere, even for a request running on another`, async () => {
       await using store = await startStore();
@@ -130,47 +177,51 @@ for (const [name, startStore] of Object.entries(STORES)) {
   }
 }
 
-Deno.test("examples/serve.ts under deno serve --parallel shares sessions through Redis", async () => {
-  await using redis = await startRedis();
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "serve",
-      "--parallel",
-      "--lock=test.lock",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--port",
-      String(port),
-      new URL("./examples/serve.ts", import.meta.url).pathname,
-    ],
-    env: { SESSION_STORE: "redis", REDIS_URL: redis.url, DENO_JOBS: "2" },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  try {
-    const reader = child.stderr.pipeThrough(new TextDecoderStream())
-      .getReader();
-    for (let seen = ""; !seen.includes("Listening");) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`deno serve exited: ${seen}`);
-      seen += value;
+for (const [name, startStore] of Object.entries(STORES)) {
+  Deno.test(`examples/serve.ts under deno serve --parallel shares sessions through ${name}`, async () => {
+    await using store = await startStore();
+    const port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "serve",
+        "--parallel",
+        "--lock=test.lock",
+        "--unstable-kv",
+        "--allow-write",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "--port",
+        String(port),
+        new URL("./examples/serve.ts", import.meta.url).pathname,
+      ],
+      env: { ...store.env, DENO_JOBS: "2" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    try {
+      const reader = child.stderr.pipeThrough(new TextDecoderStream())
+        .getReader();
+      for (let seen = ""; !seen.includes("Listening");) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`deno serve exited: ${seen}`);
+        seen += value;
+      }
+      reader.releaseLock();
+      child.stderr.pipeTo(new WritableStream()).catch(() => {});
+      const base = `http://127.0.0.1:${port}`;
+      const cookie = jar((await get(base, "/put")).cookieSet);
+      // Connections go to either isolate; every one sees the session.
+      for (let i = 0; i < 20; i++) {
+        const response = await fetch(`${base}/get`, {
+          headers: { cookie, connection: "close" },
+        });
+        assert.equal(await response.text(), "Hello from a session!");
+      }
+    } finally {
+      // SIGTERM makes deno serve wait for kept-alive connections to close.
+      child.kill("SIGKILL");
+      await child.status;
     }
-    reader.releaseLock();
-    child.stderr.pipeTo(new WritableStream()).catch(() => {});
-    const base = `http://127.0.0.1:${port}`;
-    const cookie = jar((await get(base, "/put")).cookieSet);
-    // Connections go to either isolate; every one sees the session.
-    for (let i = 0; i < 20; i++) {
-      const response = await fetch(`${base}/get`, {
-        headers: { cookie, connection: "close" },
-      });
-      assert.equal(await response.text(), "Hello from a session!");
-    }
-  } finally {
-    // SIGTERM makes deno serve wait for kept-alive connections to close.
-    child.kill("SIGKILL");
-    await child.status;
-  }
-});
+  });
+}

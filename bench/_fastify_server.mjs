@@ -22,9 +22,11 @@ if (process.env.REDIS_URL) {
 const app = Fastify();
 app.register(fastifyCookie);
 app.register(fastifySession, options);
-app.get("/put", async (request) => {
+app.get("/put", (request, reply) => {
   request.session.set("message", "Hello from a session!");
-  return "";
+  reply.send("");
 });
-app.get("/get", async (request) => request.session.get("message") ?? "");
+app.get("/get", (request, reply) => {
+  reply.send(request.session.get("message") ?? "");
+});
 await app.listen({ port: Number(process.env.PORT), host: "127.0.0.1" });

@@ -1,10 +1,12 @@
 // The session store an example server uses, picked from the environment:
 //
 //   SESSION_STORE=redis   RedisStore on REDIS_URL (default redis://127.0.0.1:6379)
+//   SESSION_STORE=kv      KvStore on the KV file KV_PATH (default: Deno's
+//                         default database); needs --unstable-kv
 //   otherwise             MemStore: sessions in this process's memory
 //
-// Redis is imported only when it is asked for, so the in-memory demo loads
-// nothing more.
+// Redis and KV are loaded only when they are asked for, so the in-memory
+// demo loads nothing more.
 
 import { MemStore, type Store } from "../mod.ts";
 
@@ -20,8 +22,19 @@ export async function storeFromEnv(): Promise<{ store: Store; name: string }> {
     await client.connect();
     return { store: new RedisStore(client), name: `Redis at ${url}` };
   }
+  if (kind === "kv") {
+    const { KvStore, openSharedKv } = await import("../kv.ts");
+    const path = Deno.env.get("KV_PATH");
+    const kv = await openSharedKv(path);
+    return {
+      store: new KvStore(kv),
+      name: `Deno KV at ${path ?? "the default path"}`,
+    };
+  }
   if (kind !== "memory") {
-    console.error(`SESSION_STORE must be "memory" or "redis", not "${kind}"`);
+    console.error(
+      `SESSION_STORE must be "memory", "redis" or "kv", not "${kind}"`,
+    );
     Deno.exit(1);
   }
   return { store: new MemStore(), name: "memory" };

@@ -1,8 +1,9 @@
 // A server for the multi-process tests: the store of
 // examples/store_from_env.ts, and routes that let a test overlap requests
-// across processes. PORT says where to listen.
+// across processes. PORT says where to listen; LIFETIME (ms) how long a
+// session lasts.
 //
-//   GET /set?key=k&value=v   puts k
+//   GET /set?key=k&value=v   puts k  (POST /set?key=k: the body is the value)
 //   GET /all                 the session's values, as JSON
 //   GET /slow?gate=g&key=k   loads the session, waits for /release?gate=g, puts k
 //   GET /loaded?gate=g       answers once /slow?gate=g has loaded its session
@@ -14,9 +15,11 @@ import { SessionManager } from "../mod.ts";
 import { storeFromEnv } from "../examples/store_from_env.ts";
 
 const { store } = await storeFromEnv();
+const lifetime = Deno.env.get("LIFETIME");
 const sessions = new SessionManager<Record<string, string>>({
   store,
   onDropped: () => {},
+  ...(lifetime ? { lifetime: Number(lifetime) } : {}),
 });
 
 const gates = new Map<
@@ -40,7 +43,10 @@ const handler = sessions.loadAndSave(async (request, session) => {
   const param = (name: string) => url.searchParams.get(name) ?? "";
   switch (url.pathname) {
     case "/set":
-      session.put(param("key"), param("value"));
+      session.put(
+        param("key"),
+        request.method === "POST" ? await request.text() : param("value"),
+      );
       return new Response("ok");
     case "/all":
       return Response.json(

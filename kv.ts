@@ -1,0 +1,454 @@
+/**
+ * {@linkcode KvStore}: sessions in Deno KV, for Deno Deploy and for several
+ * processes (or `deno serve --parallel` isolates) on one local KV file, with
+ * compare-and-set writes. Deno 2.9 needs `--unstable-kv` (or
+ * `"unstable": ["kv"]` in `deno.json`) to open a `Deno.Kv`.
+ *
+ * @module
+ */
+
+import { kvStoreConfig } from "./_options.ts";
+import { checkData, checkToken, checkWrites, timeOf } from "./_store_args.ts";
+import type { KvStoreOptions } from "./options.ts";
+import type {
+  IterableStore,
+  VersionedEntry,
+  VersionedStore,
+  VersionedWrite,
+} from "./store.ts";
+
+/** The largest session a KvStore holds, in bytes: 256 KiB. */
+export const KV_MAX_SESSION_BYTES = 256 * 1024;
+/** Bytes a chunk holds: under KV's 64 KiB a value, with room to spare. */
+const CHUNK = 63 * 1024;
+/** The most chunks a session takes. */
+const MAX_CHUNKS = Math.ceil(KV_MAX_SESSION_BYTES / CHUNK);
+/** Tries of an operation that finds the database locked by another process. */
+const LOCKED_TRIES = 20;
+
+/**
+ * The head of an entry. `id` is new with every write, and every chunk of
+ * that write carries it, so a reader can tell a whole entry from pieces of
+ * two writes.
+ */
+interface Head {
+  expiry: number;
+  ended: boolean;
+  id: string;
+  /** The bytes, when they fit in the head. */
+  data?: Uint8Array;
+  /** Otherwise, how many chunks hold them. */
+  chunks: number;
+}
+interface Chunk {
+  id: string;
+  data: Uint8Array;
+}
+
+/** Counts kept by a {@linkcode KvStore} since it was created. */
+export interface KvStoreStats {
+  /** Read operations sent to KV (`get`, `getMany`, `list`). */
+  reads: number;
+  /** Atomic operations committed (or tried) on KV. */
+  writes: number;
+  /** Compare-and-set writes refused because the entry had changed. */
+  conflicts: number;
+  /** Operations tried again because another process had the database locked. */
+  retries: number;
+}
+
+function isLocked(error: unknown): boolean {
+  return /database is locked|SQLITE_BUSY/i.test(
+    String((error as Error)?.message),
+  );
+}
+
+/**
+ * Runs `work`, and again after a short random wait while another process
+ * has the database locked, up to 20 times in all.
+ */
+async function whileLocked<T>(
+  work: () => Promise<T>,
+  onRetry?: () => void,
+): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isLocked(error) || attempt >= LOCKED_TRIES) throw error;
+      onRetry?.();
+      const wait = Math.random() * Math.min(100, 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/**
+ * `Deno.openKv(path)`, tried again while another process has the file
+ * locked: several processes opening one local KV file at once (`deno serve
+ * --parallel`, a restart) can otherwise fail with "database is locked".
+ *
+ * @param path A KV file; Deno's default database when left out.
+ * @returns The open database.
+ *
+ * @example Opening a KV file shared by several processes
+ * ```ts ignore
+ * import { KvStore, openSharedKv } from "@sessions/memstore/kv";
+ *
+ * const store = new KvStore(await openSharedKv("./sessions.kv"));
+ * ```
+ */
+export function openSharedKv(path?: string): Promise<Deno.Kv> {
+  return whileLocked(() => Deno.openKv(path));
+}
+
+/**
+ * A session store in Deno KV: FoundationDB-backed and global on Deno
+ * Deploy, SQLite on a local machine (shared by every process that opens the
+ * same file), or a self-hosted `denokv`. It is a {@linkcode VersionedStore}
+ * (compare-and-set with KV's versionstamps), so a `SessionManager` over it
+ * merges overlapping requests and keeps ended sessions ended across
+ * processes and isolates.
+ *
+ * The application opens and closes the `Deno.Kv`. Keys are
+ * `[...prefix, token]`. KV's own expiry (`expireIn`) is eventual, so the
+ * store keeps each session's expiry with it and checks it on every read:
+ * a session is live while `Date.now() < expiry`, and a compare-and-set never
+ * brings back an expired entry. Sessions up to 256 KiB are stored in chunks
+ * that are written, and read, as one; a larger one is refused with a
+ * `RangeError`. When another process has a local KV file locked, the store
+ * tries again, with a short random wait, up to 20 times.
+ *
+ * @example Sessions in Deno KV
+ * ```ts ignore
+ * import { SessionManager } from "@sessions/memstore";
+ * import { KvStore } from "@sessions/memstore/kv";
+ *
+ * const kv = await Deno.openKv(); // deno run --unstable-kv
+ * const sessions = new SessionManager({ store: new KvStore(kv) });
+ * Deno.serve(sessions.loadAndSave((_request, session) => {
+ *   const visits = ((session.get("visits") as number) ?? 0) + 1;
+ *   session.put("visits", visits);
+ *   return new Response(`visit ${visits}`);
+ * }));
+ * ```
+ */
+export class KvStore implements IterableStore, VersionedStore {
+  #kv: Deno.Kv;
+  #prefix: Deno.KvKey;
+  #stats: KvStoreStats = { reads: 0, writes: 0, conflicts: 0, retries: 0 };
+
+  /**
+   * Creates a store over an open `Deno.Kv`.
+   *
+   * @param kv The database, from `Deno.openKv()`.
+   * @param options The key prefix.
+   * @throws {TypeError} When `kv` is not a `Deno.Kv`, or the prefix is not
+   * an array of key parts.
+   *
+   * @example A store with its own prefix
+   * ```ts ignore
+   * import { KvStore } from "@sessions/memstore/kv";
+   *
+   * const store = new KvStore(await Deno.openKv(), { prefix: ["myapp", "sessions"] });
+   * ```
+   */
+  constructor(kv: Deno.Kv, options: KvStoreOptions = {}) {
+    const config = kvStoreConfig(options);
+    if (
+      typeof kv !== "object" || kv === null ||
+      typeof (kv as Partial<Deno.Kv>).atomic !== "function"
+    ) {
+      throw new TypeError(
+        "Cannot create KvStore: kv must be a Deno.Kv (from Deno.openKv())",
+      );
+    }
+    this.#kv = kv;
+    this.#prefix = config.prefix;
+  }
+
+  /**
+   * Counts of the KV operations the store made since it was created.
+   *
+   * @returns A new object with the counts.
+   *
+   * @example Reading the counts
+   * ```ts ignore
+   * const { reads, writes, conflicts } = store.stats();
+   * ```
+   */
+  stats(): KvStoreStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Looks up a live session.
+   *
+   * @param token The session token.
+   * @returns The session's bytes, or `undefined`.
+   * @throws {TypeError} (as a rejection) When `token` is not a string.
+   *
+   * @example Finding a session
+   * ```ts ignore
+   * const bytes = await store.find(token);
+   * ```
+   */
+  async find(token: string): Promise<Uint8Array | undefined> {
+    const entry = await this.#read(checkToken("find session", token));
+    return entry === undefined || entry.ended ? undefined : entry.data;
+  }
+
+  /**
+   * Inserts or replaces a session; an expiry at or before now removes it.
+   *
+   * @param token The session token.
+   * @param data The session's bytes, at most 256 KiB.
+   * @param expiry When the session stops being live.
+   * @throws {TypeError} (as a rejection, with nothing written) When an
+   * argument has the wrong type.
+   * @throws {RangeError} (as a rejection, with nothing written) When `data`
+   * is larger than 256 KiB.
+   *
+   * @example Committing a session
+   * ```ts ignore
+   * await store.commit(token, bytes, new Date(Date.now() + 60_000));
+   * ```
+   */
+  async commit(token: string, data: Uint8Array, expiry: Date): Promise<void> {
+    const action = "commit session";
+    checkToken(action, token);
+    checkSize(action, checkData(action, data));
+    const time = timeOf(action, expiry);
+    await this.#write((atomic) => this.#put(atomic, token, data, time, false));
+  }
+
+  /**
+   * Removes a session (or marker); a token not held is not an error.
+   *
+   * @param token The session token.
+   * @throws {TypeError} (as a rejection) When `token` is not a string.
+   *
+   * @example Deleting a session
+   * ```ts ignore
+   * await store.delete(token);
+   * ```
+   */
+  async delete(token: string): Promise<void> {
+    checkToken("delete session", token);
+    await this.#write((atomic) => this.#remove(atomic, token));
+  }
+
+  /**
+   * Lists every live session.
+   *
+   * @returns A new `Map` from token to each live session's bytes.
+   *
+   * @example Counting sessions
+   * ```ts ignore
+   * const count = (await store.all()).size;
+   * ```
+   */
+  async all(): Promise<Map<string, Uint8Array>> {
+    const depth = this.#prefix.length + 1;
+    const now = Date.now();
+    const { sessions, chunked } = await this.#locked(async () => {
+      const sessions = new Map<string, Uint8Array>();
+      const chunked: string[] = [];
+      this.#stats.reads++;
+      for await (
+        const { key, value } of this.#kv.list<Head>({ prefix: this.#prefix })
+      ) {
+        const token = key[depth - 1];
+        if (key.length !== depth || typeof token !== "string") continue; // a chunk
+        if (value.ended || !(now < value.expiry)) continue;
+        if (value.data !== undefined) sessions.set(token, value.data);
+        else chunked.push(token);
+      }
+      return { sessions, chunked };
+    });
+    for (const token of chunked) {
+      // Chunked sessions are read whole, one at a time.
+      const entry = await this.#read(token);
+      if (entry !== undefined && !entry.ended) sessions.set(token, entry.data);
+    }
+    return sessions;
+  }
+
+  /**
+   * Reads a live session or marker with its version (the head's
+   * versionstamp).
+   *
+   * @param token The token.
+   * @returns The entry, or `undefined`.
+   * @throws {TypeError} (as a rejection) When `token` is not a string.
+   *
+   * @example Reading a version
+   * ```ts ignore
+   * const entry = await store.findVersioned(token);
+   * ```
+   */
+  findVersioned(token: string): Promise<VersionedEntry | undefined> {
+    return this.#read(checkToken("find session", token));
+  }
+
+  /**
+   * Writes entries, all or none, in one atomic operation checked against
+   * each head's versionstamp.
+   *
+   * @param writes The writes.
+   * @returns Whether they were written.
+   * @throws {TypeError} (as a rejection, with nothing written) When a write
+   * is malformed.
+   * @throws {RangeError} (as a rejection, with nothing written) When a
+   * session is larger than 256 KiB.
+   *
+   * @example Creating a session only if its token is free
+   * ```ts ignore
+   * const created = await store.commitVersioned([
+   *   { token, ifVersion: null, data: bytes, expiry: new Date(Date.now() + 60_000) },
+   * ]);
+   * ```
+   */
+  async commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean> {
+    const action = "commit versioned";
+    checkWrites(action, writes, (write) => checkSize(action, write.data));
+    // What is stored now, to check against: an expired head that KV has not
+    // removed yet counts as nothing, and a version read before it expired
+    // no longer matches.
+    const heads = await this.#locked(() =>
+      this.#kv.getMany<Head[]>(writes.map(({ token }) => this.#key(token)))
+    );
+    this.#stats.reads++;
+    const now = Date.now();
+    for (const [i, { ifVersion }] of writes.entries()) {
+      const head = heads[i]!;
+      const live = head.value !== null && now < head.value.expiry;
+      const ok = ifVersion === null
+        ? !live
+        : live && head.versionstamp === ifVersion;
+      if (!ok) {
+        this.#stats.conflicts++;
+        return false;
+      }
+    }
+    const committed = await this.#write((atomic) => {
+      for (const [i, { token, data, expiry, ended }] of writes.entries()) {
+        atomic.check({
+          key: this.#key(token),
+          versionstamp: heads[i]!.versionstamp,
+        });
+        this.#put(atomic, token, data, expiry.getTime(), ended === true);
+      }
+    });
+    if (!committed) this.#stats.conflicts++;
+    return committed;
+  }
+
+  #key(token: string, chunk?: number): Deno.KvKey {
+    return chunk === undefined
+      ? [...this.#prefix, token]
+      : [...this.#prefix, token, chunk];
+  }
+
+  /** The live entry of a token, whole: a head and the chunks of its write. */
+  async #read(token: string): Promise<VersionedEntry | undefined> {
+    for (let attempt = 0;; attempt++) {
+      const head = await this.#locked(() =>
+        this.#kv.get<Head>(this.#key(token))
+      );
+      this.#stats.reads++;
+      const value = head.value;
+      if (value === null || !(Date.now() < value.expiry)) return undefined;
+      let data = value.data;
+      if (data === undefined) {
+        const keys = Array.from(
+          { length: value.chunks },
+          (_, i) => this.#key(token, i),
+        );
+        const chunks = await this.#locked(() =>
+          this.#kv.getMany<Chunk[]>(keys)
+        );
+        this.#stats.reads++;
+        if (chunks.some((chunk) => chunk.value?.id !== value.id)) {
+          // A write landed between the two reads: read it again.
+          if (attempt < 10) continue;
+          throw new Error(`Cannot read session: it kept changing while read`);
+        }
+        data = new Uint8Array(
+          chunks.reduce((n, c) => n + c.value!.data.length, 0),
+        );
+        let at = 0;
+        for (const chunk of chunks) {
+          data.set(chunk.value!.data, at);
+          at += chunk.value!.data.length;
+        }
+      }
+      return {
+        data,
+        version: head.versionstamp!,
+        expiry: new Date(value.expiry),
+        ended: value.ended,
+      };
+    }
+  }
+
+  /** Adds to `atomic` the mutations that store an entry, or remove it. */
+  #put(
+    atomic: Deno.AtomicOperation,
+    token: string,
+    data: Uint8Array,
+    expiry: number,
+    ended: boolean,
+  ): void {
+    const expireIn = expiry - Date.now();
+    if (expireIn <= 0) return this.#remove(atomic, token);
+    const id = crypto.randomUUID();
+    const chunks = data.length <= CHUNK ? 0 : Math.ceil(data.length / CHUNK);
+    const head: Head = chunks === 0
+      ? { expiry, ended, id, data: data.slice(), chunks }
+      : { expiry, ended, id, chunks };
+    atomic.set(this.#key(token), head, { expireIn });
+    for (let i = 0; i < MAX_CHUNKS; i++) {
+      if (i < chunks) {
+        const chunk: Chunk = {
+          id,
+          data: data.slice(i * CHUNK, (i + 1) * CHUNK),
+        };
+        atomic.set(this.#key(token, i), chunk, { expireIn });
+      } else {
+        atomic.delete(this.#key(token, i));
+      }
+    }
+  }
+
+  #remove(atomic: Deno.AtomicOperation, token: string): void {
+    atomic.delete(this.#key(token));
+    for (let i = 0; i < MAX_CHUNKS; i++) atomic.delete(this.#key(token, i));
+  }
+
+  /** Builds and commits one atomic operation; whether its checks passed. */
+  async #write(
+    build: (atomic: Deno.AtomicOperation) => void,
+  ): Promise<boolean> {
+    const result = await this.#locked(() => {
+      const atomic = this.#kv.atomic();
+      build(atomic);
+      this.#stats.writes++;
+      return atomic.commit();
+    });
+    return result.ok;
+  }
+
+  #locked<T>(work: () => Promise<T>): Promise<T> {
+    return whileLocked(work, () => this.#stats.retries++);
+  }
+}
+
+/** Refuses a session larger than the store holds, naming the limit. */
+function checkSize(action: string, data: Uint8Array): void {
+  if (data.length > KV_MAX_SESSION_BYTES) {
+    throw new RangeError(
+      `Cannot ${action}: it takes ${data.length} bytes, more than a KvStore holds (${KV_MAX_SESSION_BYTES} bytes, 256 KiB)`,
+    );
+  }
+}
