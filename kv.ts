@@ -23,6 +23,8 @@ export const KV_MAX_SESSION_BYTES = 256 * 1024;
 const CHUNK = 63 * 1024;
 /** The most chunks a session takes. */
 const MAX_CHUNKS = Math.ceil(KV_MAX_SESSION_BYTES / CHUNK);
+/** How many versionstamps' expiries a store remembers. */
+const EXPIRIES_KEPT = 10_000;
 /** Tries of an operation that finds the database locked by another process. */
 const LOCKED_TRIES = 20;
 
@@ -137,6 +139,8 @@ export class KvStore implements IterableStore, VersionedStore {
   #kv: Deno.Kv;
   #prefix: Deno.KvKey;
   #stats: KvStoreStats = { reads: 0, writes: 0, conflicts: 0, retries: 0 };
+  /** When the entries of the versionstamps last read or written expire. */
+  #expiries = new Map<string, number>();
 
   /**
    * Creates a store over an open `Deno.Kv`.
@@ -312,9 +316,17 @@ export class KvStore implements IterableStore, VersionedStore {
   async commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean> {
     const action = "commit versioned";
     checkWrites(action, writes, (write) => checkSize(action, write.data));
-    // What is stored now, to check against: an expired head that KV has not
-    // removed yet counts as nothing, and a version read before it expired
-    // no longer matches.
+    // At once, when every version's expiry is known: the checks of the
+    // atomic operation decide. Otherwise, or when they fail (a conflict, or
+    // an expired entry that KV has not removed yet), read the heads first.
+    const known = this.#knownStamps(writes);
+    if (known === "expired") {
+      this.#stats.conflicts++;
+      return false;
+    }
+    if (known !== undefined && await this.#commitChecked(writes, known)) {
+      return true;
+    }
     const heads = await this.#locked(() =>
       this.#kv.getMany<Head[]>(writes.map(({ token }) => this.#key(token)))
     );
@@ -322,6 +334,8 @@ export class KvStore implements IterableStore, VersionedStore {
     const now = Date.now();
     for (const [i, { ifVersion }] of writes.entries()) {
       const head = heads[i]!;
+      // An expired head counts as nothing; a version read before it expired
+      // no longer matches.
       const live = head.value !== null && now < head.value.expiry;
       const ok = ifVersion === null
         ? !live
@@ -331,17 +345,57 @@ export class KvStore implements IterableStore, VersionedStore {
         return false;
       }
     }
-    const committed = await this.#write((atomic) => {
+    const stamps = heads.map((head) => head.versionstamp);
+    if (await this.#commitChecked(writes, stamps)) return true;
+    this.#stats.conflicts++;
+    return false;
+  }
+
+  /**
+   * The versionstamps the writes must find, when the expiry of every
+   * version given is known and live; "expired" when one is past its expiry;
+   * `undefined` when one is unknown.
+   */
+  #knownStamps(
+    writes: readonly VersionedWrite[],
+  ): (string | null)[] | "expired" | undefined {
+    const now = Date.now();
+    const stamps: (string | null)[] = [];
+    for (const { ifVersion } of writes) {
+      if (ifVersion === null) {
+        stamps.push(null);
+        continue;
+      }
+      const expiry = typeof ifVersion === "string"
+        ? this.#expiries.get(ifVersion)
+        : undefined;
+      if (expiry === undefined) return undefined;
+      if (expiry <= now) return "expired";
+      stamps.push(ifVersion as string);
+    }
+    return stamps;
+  }
+
+  /** One atomic operation: the writes, if each head has its versionstamp. */
+  #commitChecked(
+    writes: readonly VersionedWrite[],
+    stamps: (string | null)[],
+  ): Promise<boolean> {
+    return this.#write((atomic) => {
       for (const [i, { token, data, expiry, ended }] of writes.entries()) {
-        atomic.check({
-          key: this.#key(token),
-          versionstamp: heads[i]!.versionstamp,
-        });
+        atomic.check({ key: this.#key(token), versionstamp: stamps[i]! });
         this.#put(atomic, token, data, expiry.getTime(), ended === true);
       }
-    });
-    if (!committed) this.#stats.conflicts++;
-    return committed;
+    }, writes.map(({ expiry }) => expiry.getTime()));
+  }
+
+  /** Remembers when the entry of a versionstamp expires (a bounded record). */
+  #remember(versionstamp: string, expiry: number): void {
+    const expiries = this.#expiries;
+    expiries.set(versionstamp, expiry);
+    if (expiries.size > EXPIRIES_KEPT) {
+      expiries.delete(expiries.keys().next().value!);
+    }
   }
 
   #key(token: string, chunk?: number): Deno.KvKey {
@@ -383,6 +437,7 @@ export class KvStore implements IterableStore, VersionedStore {
           at += chunk.value!.data.length;
         }
       }
+      this.#remember(head.versionstamp!, value.expiry);
       return {
         data,
         version: head.versionstamp!,
@@ -426,9 +481,13 @@ export class KvStore implements IterableStore, VersionedStore {
     for (let i = 0; i < MAX_CHUNKS; i++) atomic.delete(this.#key(token, i));
   }
 
-  /** Builds and commits one atomic operation; whether its checks passed. */
+  /**
+   * Builds and commits one atomic operation; whether its checks passed.
+   * The versionstamp it gives each head is remembered with `expiries`.
+   */
   async #write(
     build: (atomic: Deno.AtomicOperation) => void,
+    expiries: number[] = [],
   ): Promise<boolean> {
     const result = await this.#locked(() => {
       const atomic = this.#kv.atomic();
@@ -436,6 +495,11 @@ export class KvStore implements IterableStore, VersionedStore {
       this.#stats.writes++;
       return atomic.commit();
     });
+    if (result.ok) {
+      for (const expiry of expiries) {
+        this.#remember(result.versionstamp, expiry);
+      }
+    }
     return result.ok;
   }
 

@@ -82,6 +82,8 @@ interface Row {
   baseline?: boolean;
   /** Also measure /put?message=<new> over 1,000 sessions. */
   spread?: boolean;
+  /** Its sessions are in Deno KV: count KV operations from /_kvstats. */
+  kv?: boolean;
 }
 
 const denoRun =
@@ -99,6 +101,21 @@ const nodeRun =
     args: [`${peers}/${file}`],
     env: { PORT: String(port), ...(withRedis ? { REDIS_URL: redis } : {}) },
   });
+
+let kvDir: string | undefined; // the KV files of the run
+const kvServe = (parallel: boolean) => (port: number) => ({
+  cmd: deno,
+  args: [
+    "serve",
+    ...(parallel ? ["--parallel"] : []),
+    "--unstable-kv",
+    "--allow-all",
+    "--port",
+    String(port),
+    `${here}_kv_server.ts`,
+  ],
+  env: { KV_PATH: `${kvDir}/${parallel ? "parallel" : "one"}.kv` },
+});
 
 const ROWS: Row[] = [
   {
@@ -150,6 +167,20 @@ const ROWS: Row[] = [
     name: "SessionManager + Redis, last write wins (one SET)",
     redis: true,
     command: denoRun(`${here}_redis_set_server.ts`),
+  },
+  {
+    key: "kv",
+    spread: true,
+    kv: true,
+    name: "SessionManager + KvStore (local file)",
+    command: kvServe(false),
+  },
+  {
+    key: "kv-parallel",
+    spread: true,
+    kv: true,
+    name: "SessionManager + KvStore, deno serve --parallel (2) on one file",
+    command: kvServe(true),
   },
   {
     key: "express",
@@ -212,6 +243,34 @@ if (rows.some((row) => row.node)) {
 }
 
 await using redis = await startRedis();
+kvDir = await Deno.makeTempDir({ prefix: "session-kv-" });
+
+interface KvStats {
+  reads: number;
+  writes: number;
+  conflicts: number;
+  retries: number;
+}
+
+/** The KvStore counts of every isolate of a server, summed. */
+async function kvStats(base: string, isolates: number): Promise<KvStats> {
+  const seen = new Map<string, KvStats>();
+  for (let i = 0; i < 50 && seen.size < isolates; i++) {
+    // A new connection each time, so the kernel may hand it to either isolate.
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    const { isolate, ...stats } =
+      await (await fetch(`${base}/_kvstats`, { client })).json();
+    client.close();
+    seen.set(isolate, stats);
+  }
+  const sum = { reads: 0, writes: 0, conflicts: 0, retries: 0 };
+  for (const stats of seen.values()) {
+    for (const name of Object.keys(sum) as (keyof KvStats)[]) {
+      sum[name] += stats[name];
+    }
+  }
+  return sum;
+}
 const redisCli = (command: string[]) =>
   run("redis-cli", ["-p", String(redis.port), ...command]);
 
@@ -347,11 +406,25 @@ try {
       for (const route of ROUTES) {
         if (route === "/put*" && !server.cookies) continue;
         const before = server.row.redis ? await redisCalls() : undefined;
+        const isolates = server.row.key === "kv-parallel" ? 2 : 1;
+        const kvBefore = server.row.kv
+          ? await kvStats(server.base, isolates)
+          : undefined;
         const { rps, total, p99 } = route === "/put*"
           ? await wrk(server.base + "/put", "", server.cookies)
           : await wrk(server.base + route, server.cookie);
         result.rps[route].push(rps);
         result.p99[route].push(p99);
+        if (kvBefore !== undefined) {
+          const after = await kvStats(server.base, isolates);
+          const per = (name: keyof KvStats) =>
+            ((after[name] - kvBefore[name]) / total).toFixed(2);
+          result.commands[route] = `KV reads ${per("reads")}, writes ${
+            per("writes")
+          }; conflicts ${
+            after.conflicts - kvBefore.conflicts
+          }, locked retries ${after.retries - kvBefore.retries}`;
+        }
         if (before !== undefined) {
           result.commands[route] = perRequest(
             before,
@@ -369,6 +442,7 @@ try {
     if (cookies) await Deno.remove(cookies);
   }
   if (peers) await Deno.remove(peers, { recursive: true });
+  await Deno.remove(kvDir, { recursive: true });
 }
 
 const median = (values: number[]) =>
@@ -382,13 +456,13 @@ console.log(
   `wrk -t1 -c32 -d${duration}s on loopback, ${rounds} round(s) in alternation, medians; Deno ${Deno.version.deno}\n`,
 );
 console.log(
-  "| server | /get req/s | /put req/s | /get ÷ limit | /put ÷ limit | /get ÷ bare | /put ÷ bare | /get p99 ms | Redis commands per request |",
+  "| server | /get req/s | /put req/s | /get ÷ limit | /put ÷ limit | /get ÷ bare | /put ÷ bare | /get p99 ms | store operations per request |",
 );
 console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const row of rows) {
   const result = results.get(row.key)!;
   const [get, put] = [of(result, "/get"), of(result, "/put")];
-  const commands = row.redis
+  const commands = row.redis || row.kv
     ? `/get: ${result.commands["/get"]}; /put: ${result.commands["/put"]}`
     : "";
   console.log(
@@ -400,11 +474,11 @@ for (const row of rows) {
   );
 }
 console.log(
-  "\n/put over 1,000 sessions, a new value each request (req/s; Redis commands per request, counting those a script runs):",
+  "\n/put over 1,000 sessions, a new value each request (req/s; store operations per request, counting the commands a Redis script runs):",
 );
 for (const row of rows.filter((row) => row.spread)) {
   const result = results.get(row.key)!;
-  const commands = row.redis ? `; ${result.commands["/put*"]}` : "";
+  const commands = row.redis || row.kv ? `; ${result.commands["/put*"]}` : "";
   console.log(`- ${row.name}: ${fmt(of(result, "/put*"))}${commands}`);
 }
 const cas = results.get("redis"), set = results.get("redis-set");
