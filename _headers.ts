@@ -5,8 +5,14 @@
 const VARY_COOKIE = /(^|,)\s*(cookie|\*)\s*(,|$)/i;
 const NO_CACHE_SET_COOKIE = 'no-cache="Set-Cookie"';
 
-/** Adds the session's headers; throws when the headers are immutable. */
-function decorate(headers: Headers, cookie: string | undefined): void {
+/**
+ * Adds the session's headers to `headers` in place; throws when they are
+ * immutable. Only for headers of a response made for one request.
+ */
+export function addSessionHeaders(
+  headers: Headers,
+  cookie: string | undefined,
+): void {
   const vary = headers.get("vary");
   if (vary === null) headers.set("vary", "Cookie");
   else if (!VARY_COOKIE.test(vary)) headers.append("vary", "Cookie");
@@ -35,7 +41,7 @@ export function withSessionHeaders(
 ): Response {
   if (cookie === undefined) {
     try {
-      decorate(response.headers, undefined);
+      addSessionHeaders(response.headers, undefined);
       return response;
     } catch {
       // Immutable headers (`Response.redirect()`, a `fetch()` response).
@@ -48,12 +54,12 @@ export function withSessionHeaders(
     // A status no Response can be made with (101, a WebSocket upgrade): its
     // response is made for one request, so it can take the headers itself.
     try {
-      decorate(response.headers, cookie);
+      addSessionHeaders(response.headers, cookie);
     } catch {
       // Nothing more can be done for it.
     }
     return response;
   }
-  decorate(copy.headers, cookie);
+  addSessionHeaders(copy.headers, cookie);
   return copy;
 }

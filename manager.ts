@@ -9,7 +9,7 @@
 
 import { SessionCookie } from "./_cookie.ts";
 import { ContentsCodec } from "./_contents.ts";
-import { withSessionHeaders } from "./_headers.ts";
+import { addSessionHeaders, withSessionHeaders } from "./_headers.ts";
 import { managerConfig } from "./_options.ts";
 import { type SaveOutcome, Saver } from "./_save.ts";
 import { SessionHandle } from "./_session.ts";
@@ -160,22 +160,16 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * }));
    * ```
    */
-  loadAndSave<Info = Deno.ServeHandlerInfo>(
+  loadAndSave<Info = unknown>(
     handler: SessionHandler<T, Info>,
   ): (request: Request, info?: Info) => Promise<Response> {
     return async (request: Request, info?: Info): Promise<Response> => {
-      const header = request.headers.get("cookie");
       let session: SessionHandle<T> | Promise<SessionHandle<T>>;
       try {
-        session = this.#open(
-          header === null ? undefined : this.#cookie.read(header),
-        );
+        session = this.#openRequest(request);
         if (session instanceof Promise) session = await session;
       } catch (error) {
-        return withSessionHeaders(
-          await this.#onError(error, request),
-          undefined,
-        );
+        return await this.errorResponse(error, request);
       }
       let response = handler(request, session, info as Info);
       if (!(response instanceof Response)) response = await response;
@@ -186,26 +180,206 @@ export class SessionManager<T extends object = Record<string, unknown>>
           }, not a Response`,
         );
       }
-      const state = SessionHandle.stateOf(session)!;
-      if (state.status === "unmodified" && !this.#touchDue(state)) {
-        return withSessionHeaders(response, undefined);
-      }
-      const changed = state.status !== "unmodified";
-      let cookie: string | undefined;
-      try {
-        let outcome = this.#saver.save(state);
-        if (outcome instanceof Promise) outcome = await outcome;
-        cookie = this.#cookieFor(outcome, state, changed, request);
-      } catch (error) {
-        // The handler's body is not sent: release what it holds (a file).
-        response.body?.cancel().catch(() => {});
-        return withSessionHeaders(
-          await this.#onError(error, request),
-          undefined,
-        );
-      }
-      return withSessionHeaders(response, cookie);
+      return await this.#finish(
+        SessionHandle.stateOf(session)!,
+        response,
+        request,
+      );
     };
+  }
+
+  /**
+   * Loads the session of a request, from its `Cookie` header: the first step
+   * of `loadAndSave`, for frameworks with their own request cycle (see the
+   * Hono and Oak middleware). A missing, malformed, unknown or expired token
+   * gives a new, empty session.
+   *
+   * @param request The request, or anything with its `headers`.
+   * @returns The session.
+   * @throws When the store fails (give the error to
+   * {@linkcode SessionManager.errorResponse}).
+   *
+   * @example Loading and finishing by hand
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager<{ n: number }>();
+   * const request = new Request("http://localhost/");
+   * const session = await sessions.loadRequest(request);
+   * session.put("n", 1);
+   * const response = await sessions.finish(session, new Response("ok"), request);
+   * assert.match(response.headers.get("set-cookie")!, /^session=/);
+   * assert.equal(response.headers.get("vary"), "Cookie");
+   * ```
+   */
+  async loadRequest(
+    request: { readonly headers: Headers },
+  ): Promise<Session<T>> {
+    return await this.#openRequest(request);
+  }
+
+  /**
+   * Saves a session after its request's handler, and gives the response to
+   * send: the second step of `loadAndSave`, with all it guarantees (merged
+   * saves, no resurrection, `Vary: Cookie`, the cookie on a copy of
+   * `response`, never on `response` itself). When the store fails, the
+   * response is `onError`'s, and `response`'s body is cancelled.
+   *
+   * @param session The session from {@linkcode SessionManager.loadRequest}.
+   * @param response The handler's response.
+   * @param request The request, for `onError` and `onDropped`.
+   * @returns The response to send.
+   * @throws {TypeError} When `session` did not come from a `SessionManager`.
+   *
+   * @example Finishing a response
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager();
+   * const request = new Request("http://localhost/");
+   * const session = await sessions.loadRequest(request);
+   * const response = await sessions.finish(session, new Response("ok"), request);
+   * assert.equal(response.headers.get("set-cookie"), null); // unmodified
+   * ```
+   */
+  async finish(
+    session: Session<T>,
+    response: Response,
+    request: Request,
+  ): Promise<Response> {
+    return await this.#finish(
+      this.#stateOf(session, "finish"),
+      response,
+      request,
+    );
+  }
+
+  /**
+   * Saves a session and adds the session's headers to `headers` in place:
+   * `finish` for frameworks whose response object is made for one request
+   * (Oak's `ctx.response`). Never give it the headers of a `Response` that
+   * can be sent twice.
+   *
+   * @param session The session from {@linkcode SessionManager.loadRequest}.
+   * @param headers The response's headers, changed in place.
+   * @param request The request, for `onError` and `onDropped`.
+   * @returns `undefined` when saved; when the store failed, `onError`'s
+   * response, to send instead (`headers` are then left as they were).
+   * @throws {TypeError} When `session` did not come from a `SessionManager`.
+   *
+   * @example Adding the headers to a framework's response
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager<{ n: number }>();
+   * const request = new Request("http://localhost/");
+   * const session = await sessions.loadRequest(request);
+   * session.put("n", 1);
+   * const headers = new Headers();
+   * assert.equal(await sessions.finishHeaders(session, headers, request), undefined);
+   * assert.match(headers.get("set-cookie")!, /^session=/);
+   * ```
+   */
+  async finishHeaders(
+    session: Session<T>,
+    headers: Headers,
+    request: Request,
+  ): Promise<Response | undefined> {
+    const state = this.#stateOf(session, "finish");
+    let cookie: string | undefined;
+    try {
+      cookie = await this.#save(state, request);
+    } catch (error) {
+      return await this.errorResponse(error, request);
+    }
+    addSessionHeaders(headers, cookie);
+    return undefined;
+  }
+
+  /**
+   * The response for a store failure: `onError`'s, with `Vary: Cookie`.
+   * For frameworks whose {@linkcode SessionManager.loadRequest} failed.
+   *
+   * @param error What the store threw.
+   * @param request The request.
+   * @returns The response to send.
+   *
+   * @example The default: a 500
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager({ onError: () => new Response("later", { status: 503 }) });
+   * const response = await sessions.errorResponse(new Error("down"), new Request("http://localhost/"));
+   * assert.equal(response.status, 503);
+   * ```
+   */
+  async errorResponse(error: unknown, request: Request): Promise<Response> {
+    return withSessionHeaders(await this.#onError(error, request), undefined);
+  }
+
+  /** `finish`, at once when the save needs no waiting. */
+  #finish(
+    state: SessionState,
+    response: Response,
+    request: Request,
+  ): Response | Promise<Response> {
+    const failed = async (error: unknown) => {
+      // The handler's body is not sent: release what it holds (a file).
+      response.body?.cancel().catch(() => {});
+      return await this.errorResponse(error, request);
+    };
+    let cookie: string | undefined | Promise<string | undefined>;
+    try {
+      cookie = this.#save(state, request);
+    } catch (error) {
+      return failed(error);
+    }
+    return cookie instanceof Promise
+      ? cookie.then((value) => withSessionHeaders(response, value), failed)
+      : withSessionHeaders(response, cookie);
+  }
+
+  /**
+   * Saves a session after its request, if it needs saving; the Set-Cookie
+   * value to send, if any. At once when the store answers at once.
+   */
+  #save(
+    state: SessionState,
+    request: Request | undefined,
+  ): string | undefined | Promise<string | undefined> {
+    if (state.status === "unmodified" && !this.#touchDue(state)) {
+      return undefined;
+    }
+    const changed = state.status !== "unmodified";
+    const outcome = this.#saver.save(state);
+    return outcome instanceof Promise
+      ? outcome.then((saved) => this.#cookieFor(saved, state, changed, request))
+      : this.#cookieFor(outcome, state, changed, request);
+  }
+
+  /** The session of a request's Cookie header. */
+  #openRequest(
+    request: { readonly headers: Headers },
+  ): SessionHandle<T> | Promise<SessionHandle<T>> {
+    const header = request.headers.get("cookie");
+    return this.#open(header === null ? undefined : this.#cookie.read(header));
+  }
+
+  /** The state of a session from this package; a TypeError otherwise. */
+  #stateOf(session: Session<T>, action: string): SessionState {
+    const state = SessionHandle.stateOf(session);
+    if (state === undefined) {
+      throw cannot(
+        `${action} session`,
+        "expected a Session from a SessionManager",
+        session,
+      );
+    }
+    return state;
   }
 
   /**
@@ -259,14 +433,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * ```
    */
   async commit(session: Session<T>): Promise<{ token: string; expiry: Date }> {
-    const state = SessionHandle.stateOf(session);
-    if (state === undefined) {
-      throw cannot(
-        "commit session",
-        "expected a Session from a SessionManager",
-        session,
-      );
-    }
+    const state = this.#stateOf(session, "commit");
     const outcome = await this.#saver.save(state);
     this.#cookieFor(outcome, state, true, undefined);
     return outcome.kind === "saved"

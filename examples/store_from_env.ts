@@ -14,7 +14,12 @@ import { MemStore, type Store } from "../mod.ts";
 export async function storeFromEnv(): Promise<{ store: Store; name: string }> {
   const kind = Deno.env.get("SESSION_STORE") ?? "memory";
   if (kind === "redis") {
-    const { createClient } = await import("npm:redis@6.3.1");
+    // A specifier built at run time: Deno resolves a literal one ahead of
+    // time, and the in-memory demo would download the Redis client.
+    const redis = ["npm:redis", "6.3.1"].join("@");
+    const { createClient } = await import(
+      redis
+    ) as typeof import("npm:redis@6.3.1");
     const { RedisStore } = await import("../redis.ts");
     const url = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
     const client = createClient({ url });

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { Hono } from "npm:hono@^4.6.0";
+import { setCookie } from "npm:hono@^4.6.0/cookie";
+import { sessionMiddleware } from "./hono.ts";
+import { SessionManager } from "./manager.ts";
+import type { Store } from "./store.ts";
+
+Deno.test("sessionMiddleware() keeps the headers the handler set, and adds its own", async () => {
+  using sessions = new SessionManager<{ theme: string }>();
+  const app = new Hono().use(sessionMiddleware(sessions)).get("/", (c) => {
+    c.var.session.put("theme", "dark"); // typed: only "theme" is a key
+    setCookie(c, "lang", "en");
+    c.header("vary", "Accept-Encoding");
+    c.header("cache-control", "private");
+    return c.text("ok");
+  });
+  const response = await app.request("/");
+  const cookies = response.headers.getSetCookie();
+  assert.equal(cookies.length, 2);
+  assert.match(cookies[0]!, /^lang=en/);
+  assert.match(cookies[1]!, /^session=[^;]{43};/);
+  assert.equal(response.headers.get("vary"), "Accept-Encoding, Cookie");
+  assert.equal(
+    response.headers.get("cache-control"),
+    'private, no-cache="Set-Cookie"',
+  );
+  assert.equal(await response.text(), "ok");
+});
+
+Deno.test("sessionMiddleware() answers with onError when the store fails", async () => {
+  for (const failing of ["find", "commit"] as const) {
+    const store: Store = {
+      find: () =>
+        failing === "find"
+          ? Promise.reject(new Error("down"))
+          : Promise.resolve(undefined),
+      commit: () => Promise.reject(new Error("down")),
+      delete: () => Promise.resolve(),
+    };
+    using sessions = new SessionManager<{ n: number }>({
+      store,
+      onError: () => new Response("later", { status: 503 }),
+    });
+    const app = new Hono().use(sessionMiddleware(sessions)).get("/", (c) => {
+      c.var.session.put("n", 1);
+      return c.text("ok");
+    });
+    const response = await app.request("/", {
+      headers: { cookie: `session=${"A".repeat(43)}` },
+    });
+    assert.equal(response.status, 503, failing);
+    assert.equal(await response.text(), "later");
+    assert.equal(response.headers.get("vary"), "Cookie");
+  }
+});
