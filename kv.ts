@@ -7,6 +7,15 @@
  * @module
  */
 
+import {
+  type Chunk,
+  type Head,
+  joinChunks,
+  KV_MAX_SESSION_BYTES,
+  putEntry,
+  removeEntry,
+} from "./_kv_layout.ts";
+import { whileLocked } from "./_kv_lock.ts";
 import { kvStoreConfig } from "./_options.ts";
 import { checkData, checkToken, checkWrites, timeOf } from "./_store_args.ts";
 import type { KvStoreOptions } from "./options.ts";
@@ -17,35 +26,10 @@ import type {
   VersionedWrite,
 } from "./store.ts";
 
-/** The largest session a KvStore holds, in bytes: 256 KiB. */
-export const KV_MAX_SESSION_BYTES = 256 * 1024;
-/** Bytes a chunk holds: under KV's 64 KiB a value, with room to spare. */
-const CHUNK = 63 * 1024;
-/** The most chunks a session takes. */
-const MAX_CHUNKS = Math.ceil(KV_MAX_SESSION_BYTES / CHUNK);
+export { KV_MAX_SESSION_BYTES } from "./_kv_layout.ts";
+
 /** How many versionstamps' expiries a store remembers. */
 const EXPIRIES_KEPT = 10_000;
-/** Tries of an operation that finds the database locked by another process. */
-const LOCKED_TRIES = 20;
-
-/**
- * The head of an entry. `id` is new with every write, and every chunk of
- * that write carries it, so a reader can tell a whole entry from pieces of
- * two writes.
- */
-interface Head {
-  expiry: number;
-  ended: boolean;
-  id: string;
-  /** The bytes, when they fit in the head. */
-  data?: Uint8Array;
-  /** Otherwise, how many chunks hold them. */
-  chunks: number;
-}
-interface Chunk {
-  id: string;
-  data: Uint8Array;
-}
 
 /** Counts kept by a {@linkcode KvStore} since it was created. */
 export interface KvStoreStats {
@@ -57,32 +41,6 @@ export interface KvStoreStats {
   conflicts: number;
   /** Operations tried again because another process had the database locked. */
   retries: number;
-}
-
-function isLocked(error: unknown): boolean {
-  return /database is locked|SQLITE_BUSY/i.test(
-    String((error as Error)?.message),
-  );
-}
-
-/**
- * Runs `work`, and again after a short random wait while another process
- * has the database locked, up to 20 times in all.
- */
-async function whileLocked<T>(
-  work: () => Promise<T>,
-  onRetry?: () => void,
-): Promise<T> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!isLocked(error) || attempt >= LOCKED_TRIES) throw error;
-      onRetry?.();
-      const wait = Math.random() * Math.min(100, 2 ** attempt);
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
 }
 
 /**
@@ -223,7 +181,9 @@ export class KvStore implements IterableStore, VersionedStore {
     checkToken(action, token);
     checkSize(action, checkData(action, data));
     const time = timeOf(action, expiry);
-    await this.#write((atomic) => this.#put(atomic, token, data, time, false));
+    await this.#write((atomic) =>
+      putEntry(atomic, this.#keyOf(token), data, time, false)
+    );
   }
 
   /**
@@ -239,7 +199,7 @@ export class KvStore implements IterableStore, VersionedStore {
    */
   async delete(token: string): Promise<void> {
     checkToken("delete session", token);
-    await this.#write((atomic) => this.#remove(atomic, token));
+    await this.#write((atomic) => removeEntry(atomic, this.#keyOf(token)));
   }
 
   /**
@@ -384,7 +344,13 @@ export class KvStore implements IterableStore, VersionedStore {
     return this.#write((atomic) => {
       for (const [i, { token, data, expiry, ended }] of writes.entries()) {
         atomic.check({ key: this.#key(token), versionstamp: stamps[i]! });
-        this.#put(atomic, token, data, expiry.getTime(), ended === true);
+        putEntry(
+          atomic,
+          this.#keyOf(token),
+          data,
+          expiry.getTime(),
+          ended === true,
+        );
       }
     }, writes.map(({ expiry }) => expiry.getTime()));
   }
@@ -402,6 +368,10 @@ export class KvStore implements IterableStore, VersionedStore {
     return chunk === undefined
       ? [...this.#prefix, token]
       : [...this.#prefix, token, chunk];
+  }
+
+  #keyOf(token: string): (chunk?: number) => Deno.KvKey {
+    return (chunk) => this.#key(token, chunk);
   }
 
   /** The live entry of a token, whole: a head and the chunks of its write. */
@@ -423,18 +393,11 @@ export class KvStore implements IterableStore, VersionedStore {
           this.#kv.getMany<Chunk[]>(keys)
         );
         this.#stats.reads++;
-        if (chunks.some((chunk) => chunk.value?.id !== value.id)) {
+        data = joinChunks(value, chunks);
+        if (data === undefined) {
           // A write landed between the two reads: read it again.
           if (attempt < 10) continue;
           throw new Error(`Cannot read session: it kept changing while read`);
-        }
-        data = new Uint8Array(
-          chunks.reduce((n, c) => n + c.value!.data.length, 0),
-        );
-        let at = 0;
-        for (const chunk of chunks) {
-          data.set(chunk.value!.data, at);
-          at += chunk.value!.data.length;
         }
       }
       this.#remember(head.versionstamp!, value.expiry);
@@ -445,40 +408,6 @@ export class KvStore implements IterableStore, VersionedStore {
         ended: value.ended,
       };
     }
-  }
-
-  /** Adds to `atomic` the mutations that store an entry, or remove it. */
-  #put(
-    atomic: Deno.AtomicOperation,
-    token: string,
-    data: Uint8Array,
-    expiry: number,
-    ended: boolean,
-  ): void {
-    const expireIn = expiry - Date.now();
-    if (expireIn <= 0) return this.#remove(atomic, token);
-    const id = crypto.randomUUID();
-    const chunks = data.length <= CHUNK ? 0 : Math.ceil(data.length / CHUNK);
-    const head: Head = chunks === 0
-      ? { expiry, ended, id, data: data.slice(), chunks }
-      : { expiry, ended, id, chunks };
-    atomic.set(this.#key(token), head, { expireIn });
-    for (let i = 0; i < MAX_CHUNKS; i++) {
-      if (i < chunks) {
-        const chunk: Chunk = {
-          id,
-          data: data.slice(i * CHUNK, (i + 1) * CHUNK),
-        };
-        atomic.set(this.#key(token, i), chunk, { expireIn });
-      } else {
-        atomic.delete(this.#key(token, i));
-      }
-    }
-  }
-
-  #remove(atomic: Deno.AtomicOperation, token: string): void {
-    atomic.delete(this.#key(token));
-    for (let i = 0; i < MAX_CHUNKS; i++) atomic.delete(this.#key(token, i));
   }
 
   /**

@@ -9,34 +9,20 @@
 
 import { SessionCookie } from "./_cookie.ts";
 import { ContentsCodec } from "./_contents.ts";
-import { addSessionHeaders, withSessionHeaders } from "./_headers.ts";
-import { managerConfig } from "./_options.ts";
-import { type SaveOutcome, Saver } from "./_save.ts";
-import { SessionHandle } from "./_session.ts";
-import { deadlineIn, type Origin, SessionState } from "./_session_state.ts";
-import { type Entry, StoreAccess } from "./_store_access.ts";
-import { hashToken, isToken } from "./_token.ts";
 import { cannot, valueName } from "./_errors.ts";
-import type { Codec } from "./codec.ts";
+import { SessionFinisher } from "./_finish.ts";
+import { addSessionHeaders, withSessionHeaders } from "./_headers.ts";
+import { SessionOpener } from "./_open.ts";
+import { managerConfig } from "./_options.ts";
+import { Saver } from "./_save.ts";
+import { SessionHandle } from "./_session.ts";
+import type { SessionState } from "./_session_state.ts";
+import { StoreAccess } from "./_store_access.ts";
+import { isToken } from "./_token.ts";
 import { MemStore } from "./memstore.ts";
-import type { DroppedChanges, SessionManagerOptions } from "./options.ts";
-import type { Session } from "./session.ts";
+import type { SessionManagerOptions } from "./options.ts";
+import type { RequestWithHeaders, Session, SessionHandler } from "./session.ts";
 import type { IterableStore, Store } from "./store.ts";
-
-/** A request handler that is given the request's session. */
-export type SessionHandler<T extends object, Info> = (
-  request: Request,
-  session: Session<T>,
-  info: Info,
-) => Response | Promise<Response>;
-
-function defaultOnDropped({ reason, request }: DroppedChanges): void {
-  console.warn(
-    `Dropped the session changes of ${
-      request === undefined ? "a commit" : `${request.method} ${request.url}`
-    }: the session was ${reason} while it ran`,
-  );
-}
 
 function defaultOnError(error: unknown, request: Request): Response {
   console.error(
@@ -80,16 +66,9 @@ export class SessionManager<T extends object = Record<string, unknown>>
   implements Disposable {
   #store: Store;
   #ownStore: MemStore | undefined;
-  #lifetime: number;
-  #idleTimeout: number;
-  #hash: boolean;
-  #cookie: SessionCookie;
-  #contents: ContentsCodec;
-  #codec: Codec;
-  #access: StoreAccess;
-  #saver: Saver;
+  #opener: SessionOpener<T>;
+  #finisher: SessionFinisher;
   #onError: (error: unknown, request: Request) => Response | Promise<Response>;
-  #onDropped: (dropped: DroppedChanges) => void;
 
   /**
    * Creates a session manager.
@@ -117,17 +96,14 @@ export class SessionManager<T extends object = Record<string, unknown>>
     const config = managerConfig(options);
     this.#ownStore = config.store === undefined ? new MemStore() : undefined;
     this.#store = config.store ?? this.#ownStore!;
-    this.#lifetime = config.lifetime;
-    this.#idleTimeout = config.idleTimeout;
-    this.#hash = config.hashTokenInStore;
     // A hashed store keeps no token, nor does the cookie writer.
-    this.#cookie = new SessionCookie(config.cookie, !config.hashTokenInStore);
-    this.#codec = config.codec;
-    this.#contents = new ContentsCodec(config.codec);
-    this.#access = new StoreAccess(this.#store, config.storeTimeout);
-    this.#saver = new Saver(this.#access, this.#contents, config);
+    const cookie = new SessionCookie(config.cookie, !config.hashTokenInStore);
+    const contents = new ContentsCodec(config.codec);
+    const access = new StoreAccess(this.#store, config.storeTimeout);
+    this.#opener = new SessionOpener(access, contents, cookie, config);
+    const saver = new Saver(access, contents, config);
+    this.#finisher = new SessionFinisher(saver, cookie, config);
     this.#onError = config.onError ?? defaultOnError;
-    this.#onDropped = config.onDropped ?? defaultOnDropped;
   }
 
   /** The store sessions are kept in. */
@@ -166,7 +142,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     return async (request: Request, info?: Info): Promise<Response> => {
       let session: SessionHandle<T> | Promise<SessionHandle<T>>;
       try {
-        session = this.#openRequest(request);
+        session = this.#opener.openCookie(request.headers.get("cookie"));
         if (session instanceof Promise) session = await session;
       } catch (error) {
         return await this.errorResponse(error, request);
@@ -213,10 +189,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * assert.equal(response.headers.get("vary"), "Cookie");
    * ```
    */
-  async loadRequest(
-    request: { readonly headers: Headers },
-  ): Promise<Session<T>> {
-    return await this.#openRequest(request);
+  async loadRequest(request: RequestWithHeaders): Promise<Session<T>> {
+    return await this.#opener.openCookie(request.headers.get("cookie"));
   }
 
   /**
@@ -291,7 +265,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     const state = this.#stateOf(session, "finish");
     let cookie: string | undefined;
     try {
-      cookie = await this.#save(state, request);
+      cookie = await this.#finisher.save(state, request);
     } catch (error) {
       return await this.errorResponse(error, request);
     }
@@ -334,39 +308,13 @@ export class SessionManager<T extends object = Record<string, unknown>>
     };
     let cookie: string | undefined | Promise<string | undefined>;
     try {
-      cookie = this.#save(state, request);
+      cookie = this.#finisher.save(state, request);
     } catch (error) {
       return failed(error);
     }
     return cookie instanceof Promise
       ? cookie.then((value) => withSessionHeaders(response, value), failed)
       : withSessionHeaders(response, cookie);
-  }
-
-  /**
-   * Saves a session after its request, if it needs saving; the Set-Cookie
-   * value to send, if any. At once when the store answers at once.
-   */
-  #save(
-    state: SessionState,
-    request: Request | undefined,
-  ): string | undefined | Promise<string | undefined> {
-    if (state.status === "unmodified" && !this.#touchDue(state)) {
-      return undefined;
-    }
-    const changed = state.status !== "unmodified";
-    const outcome = this.#saver.save(state);
-    return outcome instanceof Promise
-      ? outcome.then((saved) => this.#cookieFor(saved, state, changed, request))
-      : this.#cookieFor(outcome, state, changed, request);
-  }
-
-  /** The session of a request's Cookie header. */
-  #openRequest(
-    request: { readonly headers: Headers },
-  ): SessionHandle<T> | Promise<SessionHandle<T>> {
-    const header = request.headers.get("cookie");
-    return this.#open(header === null ? undefined : this.#cookie.read(header));
   }
 
   /** The state of a session from this package; a TypeError otherwise. */
@@ -407,7 +355,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     if (typeof token !== "string") {
       throw cannot("load session", "token must be a string", token);
     }
-    return await this.#open(isToken(token) ? token : undefined);
+    return await this.#opener.open(isToken(token) ? token : undefined);
   }
 
   /**
@@ -434,8 +382,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
    */
   async commit(session: Session<T>): Promise<{ token: string; expiry: Date }> {
     const state = this.#stateOf(session, "commit");
-    const outcome = await this.#saver.save(state);
-    this.#cookieFor(outcome, state, true, undefined);
+    const outcome = await this.#finisher.commit(state);
     return outcome.kind === "saved"
       ? { token: outcome.token, expiry: new Date(outcome.expiry) }
       : { token: "", expiry: new Date(0) };
@@ -478,18 +425,9 @@ export class SessionManager<T extends object = Record<string, unknown>>
         "Cannot iterate sessions: the store has no all() method (it is not an IterableStore)",
       );
     }
-    const now = Date.now();
     for (const [key, data] of await store.all()) {
-      const decoded = this.#contents.decode(data, false);
-      if (decoded === undefined || decoded.contents.deadline <= now) continue;
-      const from = {
-        key,
-        token: this.#hash ? "" : key,
-        version: undefined,
-        data,
-        stored: undefined,
-      };
-      const session = this.#handle(decoded.contents, from, false);
+      const session = this.#opener.listed(key, data);
+      if (session === undefined) continue;
       await fn(session);
       const state = SessionHandle.stateOf(session)!;
       if (state.status !== "unmodified") await this.commit(session);
@@ -499,108 +437,5 @@ export class SessionManager<T extends object = Record<string, unknown>>
   /** Disposes the store the manager created for itself; a store it was given is left alone. */
   [Symbol.dispose](): void {
     this.#ownStore?.[Symbol.dispose]();
-  }
-
-  /**
-   * The session of a token: a new, empty one when the token is missing,
-   * malformed, unknown, expired or undecodable. Answered at once when there
-   * is nothing to wait for (an in-memory store, tokens not hashed).
-   */
-  #open(
-    token: string | undefined,
-  ): SessionHandle<T> | Promise<SessionHandle<T>> {
-    if (token === undefined) return this.#new();
-    if (this.#hash) {
-      return hashToken(token).then((key) => this.#openAt(token, key));
-    }
-    return this.#openAt(token, token);
-  }
-
-  #openAt(
-    token: string,
-    key: string,
-  ): SessionHandle<T> | Promise<SessionHandle<T>> {
-    const found = this.#access.read(key);
-    return found instanceof Promise
-      ? found.then((entry) => this.#opened(token, key, entry))
-      : this.#opened(token, key, found);
-  }
-
-  /** The session read from the store under `key`. */
-  #opened(
-    token: string,
-    key: string,
-    found: Entry | undefined,
-  ): SessionHandle<T> {
-    if (found === undefined || found.ended) return this.#new();
-    const decoded = this.#contents.decode(found.data, this.#access.inMemory);
-    if (decoded === undefined || !(decoded.contents.deadline > Date.now())) {
-      return this.#new();
-    }
-    const from: Origin = {
-      key,
-      token,
-      version: found.version,
-      data: found.data,
-      stored: found,
-    };
-    return this.#handle(decoded.contents, from, decoded.shared);
-  }
-
-  /**
-   * Whether an unmodified session is saved anyway, to push its expiry back:
-   * with an idle timeout, when the expiry would move by `touchAfter` of it
-   * (always, when the store did not say when the session expires).
-   */
-  #touchDue(state: SessionState): boolean {
-    if (this.#idleTimeout === 0 || state.life.kind !== "loaded") return false;
-    return this.#saver.expiryMoves(state, state.life.from.stored);
-  }
-
-  /** A new, empty session: no token until it is saved. */
-  #new(): SessionHandle<T> {
-    const contents = {
-      deadline: deadlineIn(this.#lifetime),
-      values: new Map(),
-      rememberMe: undefined,
-    };
-    return this.#handle(contents, undefined, false);
-  }
-
-  #handle(
-    contents: ConstructorParameters<typeof SessionState>[0],
-    from: Origin | undefined,
-    shared: boolean,
-  ): SessionHandle<T> {
-    const state = new SessionState(contents, from, shared, this.#lifetime);
-    return new SessionHandle(state, this.#codec);
-  }
-
-  /**
-   * The Set-Cookie value a save calls for, if any. A save dropped because
-   * the session ended elsewhere sets none: the old token is dead in the
-   * store already, and the browser may hold a newer cookie (a sign-in that
-   * overlapped this request) that clearing would throw away.
-   */
-  #cookieFor(
-    outcome: SaveOutcome,
-    state: SessionState,
-    changed: boolean,
-    request: Request | undefined,
-  ): string | undefined {
-    switch (outcome.kind) {
-      case "saved":
-        return this.#cookie.write(
-          outcome.token,
-          this.#cookie.persistent(state.rememberMe)
-            ? outcome.expiry
-            : undefined,
-        );
-      case "ended":
-        return this.#cookie.clear;
-      case "dropped":
-        if (changed) this.#onDropped({ reason: outcome.reason, request });
-        return undefined;
-    }
   }
 }

@@ -27,8 +27,11 @@ const BLOB_STRING = 36;
  * so it works with the application's own copy.
  */
 export interface RedisClient {
-  /** A view of the client whose replies are mapped as `typeMapping` says. */
-  withTypeMapping(typeMapping: { [BLOB_STRING]: typeof Buffer }): {
+  /**
+   * A view of the client whose replies are mapped as `typeMapping` says
+   * (36 is RESP's code for a bulk string).
+   */
+  withTypeMapping(typeMapping: { 36: typeof Buffer }): {
     sendCommand(
       args: ReadonlyArray<string | Buffer>,
       options?: { abortSignal?: AbortSignal },

@@ -103,3 +103,19 @@ export interface Session<T extends object = Record<string, unknown>> {
    */
   setDeadline(deadline: Date): void;
 }
+
+/**
+ * What `SessionManager.loadRequest` reads of a request: its
+ * headers' `get`. A `Request`, or a framework's own request object.
+ */
+export interface RequestWithHeaders {
+  /** The request's headers. */
+  readonly headers: { get(name: string): string | null };
+}
+
+/** A request handler that is given the request's session. */
+export type SessionHandler<T extends object, Info> = (
+  request: Request,
+  session: Session<T>,
+  info: Info,
+) => Response | Promise<Response>;

@@ -102,7 +102,7 @@ const nodeRun =
     env: { PORT: String(port), ...(withRedis ? { REDIS_URL: redis } : {}) },
   });
 
-let kvDir: string | undefined; // the KV files of the run
+const kvDir = await Deno.makeTempDir({ prefix: "session-kv-" }); // the KV files of the run
 const kvServe = (parallel: boolean) => (port: number) => ({
   cmd: deno,
   args: [
@@ -243,7 +243,6 @@ if (rows.some((row) => row.node)) {
 }
 
 await using redis = await startRedis();
-kvDir = await Deno.makeTempDir({ prefix: "session-kv-" });
 
 interface KvStats {
   reads: number;

@@ -1,0 +1,85 @@
+// How a KvStore lays out one session in KV: a head under
+// `[...prefix, token]` with the expiry, the "ended" flag and (when they fit)
+// the bytes; larger sessions in chunks under `[...prefix, token, i]`, all
+// written by one atomic operation and tagged with the write's id.
+
+/** The largest session a KvStore holds, in bytes: 256 KiB. */
+export const KV_MAX_SESSION_BYTES = 256 * 1024;
+/** Bytes a chunk holds: under KV's 64 KiB a value, with room to spare. */
+export const CHUNK = 63 * 1024;
+/** The most chunks a session takes. */
+export const MAX_CHUNKS = Math.ceil(KV_MAX_SESSION_BYTES / CHUNK);
+
+/**
+ * The head of an entry. `id` is new with every write, and every chunk of
+ * that write carries it, so a reader can tell a whole entry from pieces of
+ * two writes.
+ */
+export interface Head {
+  expiry: number;
+  ended: boolean;
+  id: string;
+  /** The bytes, when they fit in the head. */
+  data?: Uint8Array;
+  /** Otherwise, how many chunks hold them. */
+  chunks: number;
+}
+export interface Chunk {
+  id: string;
+  data: Uint8Array;
+}
+
+/** The keys of one session: its head's, and its chunks'. */
+export type KeyOf = (chunk?: number) => Deno.KvKey;
+
+/** Adds to `atomic` the mutations that store an entry, or remove it. */
+export function putEntry(
+  atomic: Deno.AtomicOperation,
+  key: KeyOf,
+  data: Uint8Array,
+  expiry: number,
+  ended: boolean,
+): void {
+  const expireIn = expiry - Date.now();
+  if (expireIn <= 0) return removeEntry(atomic, key);
+  const id = crypto.randomUUID();
+  const chunks = data.length <= CHUNK ? 0 : Math.ceil(data.length / CHUNK);
+  const head: Head = chunks === 0
+    ? { expiry, ended, id, data: data.slice(), chunks }
+    : { expiry, ended, id, chunks };
+  atomic.set(key(), head, { expireIn });
+  for (let i = 0; i < MAX_CHUNKS; i++) {
+    if (i < chunks) {
+      const chunk: Chunk = { id, data: data.slice(i * CHUNK, (i + 1) * CHUNK) };
+      atomic.set(key(i), chunk, { expireIn });
+    } else {
+      atomic.delete(key(i));
+    }
+  }
+}
+
+/** Adds to `atomic` the mutations that remove an entry: head and chunks. */
+export function removeEntry(atomic: Deno.AtomicOperation, key: KeyOf): void {
+  atomic.delete(key());
+  for (let i = 0; i < MAX_CHUNKS; i++) atomic.delete(key(i));
+}
+
+/**
+ * The bytes of the chunks of one write of `head`; `undefined` when a chunk
+ * is missing or from another write (one landed between two reads).
+ */
+export function joinChunks(
+  head: Head,
+  chunks: Deno.KvEntryMaybe<Chunk>[],
+): Uint8Array | undefined {
+  if (chunks.some((chunk) => chunk.value?.id !== head.id)) return undefined;
+  const data = new Uint8Array(
+    chunks.reduce((n, c) => n + c.value!.data.length, 0),
+  );
+  let at = 0;
+  for (const chunk of chunks) {
+    data.set(chunk.value!.data, at);
+    at += chunk.value!.data.length;
+  }
+  return data;
+}

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { SessionManager } from "../mod.ts";
+import { freePort } from "../_test_helpers.ts";
+import { createApp } from "./oak.ts";
+
+type Values = { visits: number; user: string; flash: string };
+
+/** A browser: one cookie, sent with every request to `base`. */
+function browser(
+  fetch: (request: Request) => Promise<Response>,
+  base: string,
+) {
+  let cookie: string | undefined;
+  return {
+    get cookie() {
+      return cookie;
+    },
+    async send(path: string, init: RequestInit = {}) {
+      const headers = new Headers(init.headers);
+      if (cookie) headers.set("cookie", cookie);
+      const response = await fetch(
+        new Request(base + path, { ...init, headers, redirect: "manual" }),
+      );
+      const set = response.headers.get("set-cookie");
+      if (set !== null) {
+        cookie = /Max-Age=0/.test(set) ? undefined : set.split(";")[0];
+      }
+      return response;
+    },
+    post(path: string, form: Record<string, string> = {}) {
+      return this.send(path, {
+        method: "POST",
+        body: new URLSearchParams(form),
+      });
+    },
+  };
+}
+
+async function walkThrough(b: ReturnType<typeof browser>) {
+  const visit = async () => {
+    const response = await b.send("/");
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("vary"), "Cookie");
+    return await response.json();
+  };
+  assert.deepEqual(await visit(), { visits: 1, user: null, flash: null });
+  assert.deepEqual(await visit(), { visits: 2, user: null, flash: null });
+  const before = b.cookie;
+  const login = await b.post("/login", { user: "ada" });
+  assert.equal(login.status, 303);
+  await login.body?.cancel();
+  assert.notEqual(b.cookie, before, "a new token at sign-in");
+  assert.deepEqual(await visit(), {
+    visits: 3,
+    user: "ada",
+    flash: "Welcome, ada!",
+  });
+  assert.deepEqual(await visit(), { visits: 4, user: "ada", flash: null });
+  const refused = await b.post("/login", { user: "<script>" });
+  assert.equal(refused.status, 400);
+  await refused.body?.cancel();
+  const logout = await b.post("/logout");
+  assert.equal(logout.status, 303);
+  await logout.body?.cancel();
+  assert.equal(b.cookie, undefined, "the cookie is cleared at sign-out");
+  assert.deepEqual(await visit(), { visits: 1, user: null, flash: null });
+}
+
+Deno.test("examples/oak.ts counts visits, signs in and out, and shows a flash once", async () => {
+  using sessions = new SessionManager<Values>();
+  const app = createApp(sessions);
+  // Oak's types name undici's Request and Response: the same at run time.
+  const handle = async (request: Request) =>
+    (await app.handle(request as never)) as unknown as Response;
+  await walkThrough(browser(handle, "http://localhost"));
+});
+
+Deno.test("examples/oak.ts works over real HTTP", async () => {
+  const port = freePort();
+  const server = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      `--lock=${new URL("../test.lock", import.meta.url).pathname}`,
+      import.meta.resolve("./oak.ts"),
+    ],
+    env: { PORT: String(port) },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    // Wait for the "listening" line rather than for a time.
+    const reader = server.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    for (let text = ""; !text.includes("listening");) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`examples/oak.ts exited: ${text}`);
+      text += value;
+    }
+    reader.releaseLock();
+    await walkThrough(
+      browser((request) => fetch(request), `http://127.0.0.1:${port}`),
+    );
+  } finally {
+    server.kill("SIGKILL");
+    await server.status;
+    await server.stdout.cancel().catch(() => {});
+  }
+});

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { Application } from "npm:@oakserver/oak@^14.1.0";
+import { sessionMiddleware, type SessionState } from "./oak.ts";
+import { SessionManager } from "./manager.ts";
+import type { Store } from "./store.ts";
+
+type Values = { theme: string; n: number };
+
+/** `app.handle`, typed with the web's Request and Response. */
+const handler = (app: Application<SessionState<Values>>) =>
+async (
+  request: Request,
+): Promise<Response> =>
+  (await app.handle(request as never))! as unknown as Response;
+
+Deno.test("oak sessionMiddleware() keeps the headers the app set, and adds its own", async () => {
+  using sessions = new SessionManager<Values>();
+  const app = new Application<SessionState<Values>>()
+    .use(sessionMiddleware(sessions))
+    .use(async (ctx) => {
+      ctx.state.session.put("theme", "dark");
+      await ctx.cookies.set("lang", "en");
+      ctx.response.headers.set("vary", "Accept-Encoding");
+      ctx.response.headers.set("cache-control", "private");
+      ctx.response.body = "ok";
+    });
+  const response = await handler(app)(new Request("http://localhost/"));
+  const cookies = response.headers.getSetCookie();
+  assert.equal(cookies.length, 2);
+  assert.match(cookies[0]!, /^lang=en/);
+  assert.match(cookies[1]!, /^session=[^;]{43};/);
+  assert.equal(response.headers.get("vary"), "Accept-Encoding, Cookie");
+  assert.equal(
+    response.headers.get("cache-control"),
+    'private, no-cache="Set-Cookie"',
+  );
+  assert.equal(await response.text(), "ok");
+});
+
+Deno.test("oak sessionMiddleware() reads the session cookie the browser sends", async () => {
+  using sessions = new SessionManager<Values>();
+  const app = new Application<SessionState<Values>>()
+    .use(sessionMiddleware(sessions))
+    .use((ctx) => {
+      const n = (ctx.state.session.get("n") ?? 0) + 1;
+      ctx.state.session.put("n", n);
+      ctx.response.body = String(n);
+    });
+  const handle = handler(app);
+  const first = await handle(new Request("http://localhost/"));
+  const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+  await first.body?.cancel();
+  const second = await handle(
+    new Request("http://localhost/", { headers: { cookie } }),
+  );
+  assert.equal(await second.text(), "2");
+  const stranger = await handle(
+    new Request("http://localhost/", { headers: { cookie: "session=%ff;" } }),
+  );
+  assert.equal(await stranger.text(), "1", "a bad cookie is a new session");
+});
+
+Deno.test("oak sessionMiddleware() answers with onError when the store fails", async () => {
+  for (const failing of ["find", "commit"] as const) {
+    const store: Store = {
+      find: () =>
+        failing === "find"
+          ? Promise.reject(new Error("down"))
+          : Promise.resolve(undefined),
+      commit: () => Promise.reject(new Error("down")),
+      delete: () => Promise.resolve(),
+    };
+    const seen: string[] = [];
+    using sessions = new SessionManager<Values>({
+      store,
+      onError: (_error, request) => {
+        seen.push(`${request.method} ${new URL(request.url).pathname}`);
+        return new Response("later", { status: 503 });
+      },
+    });
+    const app = new Application<SessionState<Values>>()
+      .use(sessionMiddleware(sessions))
+      .use((ctx) => {
+        ctx.state.session.put("n", 1);
+        ctx.response.body = "ok";
+      });
+    const response = await handler(app)(
+      new Request("http://localhost/x", {
+        method: "POST",
+        headers: { cookie: `session=${"A".repeat(43)}` },
+      }),
+    );
+    assert.equal(response.status, 503, failing);
+    assert.equal(await response.text(), "later");
+    assert.equal(response.headers.get("vary"), "Cookie");
+    assert.equal(response.headers.get("set-cookie"), null);
+    assert.deepEqual(seen, ["POST /x"]);
+  }
+});
