@@ -8,6 +8,7 @@ import { type Codec, jsonCodec } from "./codec.ts";
 import type {
   CookieOptions,
   DroppedChanges,
+  KvKeyPart,
   KvStoreOptions,
   MemStoreOptions,
   RedisStoreOptions,
@@ -186,7 +187,7 @@ export function redisStoreConfig(
 
 /** KvStore's options, checked, with the defaults filled in. */
 export interface KvStoreConfig {
-  prefix: Deno.KvKey;
+  prefix: KvKeyPart[];
 }
 
 const KEY_PART_TYPES = new Set(["string", "number", "bigint", "boolean"]);

@@ -1,16 +1,32 @@
 // Session tokens: 32 random bytes, base64url without padding (43 chars).
 
+/** base64url's alphabet. */
+const DIGITS =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 /** 1 for each character a token may hold: base64url's alphabet. */
 const ALPHABET = new Uint8Array(128);
-for (
-  const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-) {
-  ALPHABET[c.charCodeAt(0)] = 1;
-}
+for (const c of DIGITS) ALPHABET[c.charCodeAt(0)] = 1;
 const encoder = new TextEncoder();
 
-function base64url(bytes: Uint8Array): string {
-  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+/**
+ * base64url without padding. By hand: `Uint8Array.prototype.toBase64` is
+ * missing on Node 20, and `btoa` would need a string of the bytes first.
+ */
+export function base64url(bytes: Uint8Array): string {
+  let out = "";
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += DIGITS[n >> 18]! + DIGITS[(n >> 12) & 63]! + DIGITS[(n >> 6) & 63]! +
+      DIGITS[n & 63]!;
+  }
+  const left = bytes.length - i;
+  if (left > 0) {
+    const n = (bytes[i]! << 16) | (left === 2 ? bytes[i + 1]! << 8 : 0);
+    out += DIGITS[n >> 18]! + DIGITS[(n >> 12) & 63]!;
+    if (left === 2) out += DIGITS[(n >> 6) & 63]!;
+  }
+  return out;
 }
 
 /** A new random token. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { hashToken, isToken, newToken } from "./_token.ts";
+import { fc } from "./_test_helpers.ts";
+import { base64url, hashToken, isToken, newToken } from "./_token.ts";
 
 Deno.test("newToken() gives 32 random bytes as unpadded base64url", () => {
   const tokens = new Set(Array.from({ length: 1000 }, newToken));
@@ -11,6 +12,17 @@ Deno.test("newToken() gives 32 random bytes as unpadded base64url", () => {
       32,
     );
   }
+});
+
+Deno.test("base64url() agrees with the platform's encoder, for every length", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+      assert.equal(
+        base64url(bytes),
+        bytes.toBase64({ alphabet: "base64url", omitPadding: true }),
+      );
+    }),
+  );
 });
 
 Deno.test("isToken() accepts only the shape of a token", () => {

@@ -58,10 +58,17 @@ export interface RedisStoreOptions {
   commandTimeout?: number;
 }
 
+/**
+ * A part of a Deno KV key (`Deno.KvKeyPart`), spelled out so that this
+ * module's types need no `Deno` namespace where the package runs on Node or
+ * Bun.
+ */
+export type KvKeyPart = string | number | bigint | boolean | Uint8Array;
+
 /** Options for `KvStore`. */
 export interface KvStoreOptions {
   /** The key parts every key of the store starts with. @default {["sessions"]} */
-  prefix?: Deno.KvKey;
+  prefix?: readonly KvKeyPart[];
 }
 
 /** Options for the session cookie. */

@@ -1,0 +1,113 @@
+// Builds the package the way Node and Bun users get it from JSR's npm
+// compatibility layer: one JavaScript module per TypeScript module,
+// `./x.ts` imports as `./x.js`, `npm:name@range` imports as `name`, and a
+// package.json whose exports mirror deno.json's. Also builds
+// examples/hono.ts against the built package, for app/check.mjs.
+//
+//   deno run --allow-read --allow-write --allow-env --allow-sys build.ts
+
+import ts from "typescript";
+
+const root = new URL("../", import.meta.url);
+const out = new URL(".build/package/", import.meta.url);
+const examples = new URL("app/examples/", import.meta.url);
+
+const config = JSON.parse(
+  await Deno.readTextFile(new URL("deno.json", root)),
+) as {
+  name: string;
+  version: string;
+  license: string;
+  exports: Record<string, string>;
+  imports: Record<string, string>;
+};
+
+/** `npm:name@range/sub` → `name/sub`; `./x.ts` → `./x.js`; else as is. */
+function rewrite(specifier: string, local: Record<string, string>): string {
+  if (specifier in local) return local[specifier]!;
+  const npm = /^npm:(@[^/]+\/[^@/]+|[^@/]+)(?:@[^/]+)?(\/.*)?$/.exec(specifier);
+  if (npm) return npm[1]! + (npm[2] ?? "");
+  if (/^\.\.?\//.test(specifier)) return specifier.replace(/\.ts$/, ".js");
+  return specifier;
+}
+
+/** TypeScript to JavaScript, with every import specifier rewritten. */
+function transpile(source: string, local: Record<string, string> = {}) {
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      verbatimModuleSyntax: true,
+    },
+  });
+  return outputText.replace(
+    /((?:import|export)[^"';]*?from\s*|import\s*\(\s*|import\s+)(["'])([^"']+)\2/g,
+    (_, head: string, quote: string, specifier: string) =>
+      `${head}${quote}${rewrite(specifier, local)}${quote}`,
+  );
+}
+
+/** The modules reachable from the package's exports. */
+async function modules(): Promise<string[]> {
+  const seen = new Set<string>();
+  const queue = Object.values(config.exports).map((path) => path.slice(2));
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = await Deno.readTextFile(new URL(file, root));
+    for (const [, specifier] of source.matchAll(/from\s+"(\.\/[^"]+\.ts)"/g)) {
+      queue.push(specifier!.slice(2));
+    }
+  }
+  return [...seen].sort();
+}
+
+await Deno.remove(out, { recursive: true }).catch(() => {});
+await Deno.mkdir(out, { recursive: true });
+for (const file of await modules()) {
+  const source = await Deno.readTextFile(new URL(file, root));
+  await Deno.writeTextFile(
+    new URL(file.replace(/\.ts$/, ".js"), out),
+    transpile(source),
+  );
+}
+
+const dependencies: Record<string, string> = {};
+for (const [name, target] of Object.entries(config.imports)) {
+  dependencies[name] = target.replace(/^npm:[^@]+@/, "");
+}
+await Deno.writeTextFile(
+  new URL("package.json", out),
+  JSON.stringify(
+    {
+      name: config.name,
+      version: config.version,
+      license: config.license,
+      type: "module",
+      exports: Object.fromEntries(
+        Object.entries(config.exports).map((
+          [key, path],
+        ) => [key, path.replace(/\.ts$/, ".js")]),
+      ),
+      dependencies,
+      peerDependencies: { "hono": "^4.6.0", "@oakserver/oak": "^14.1.0" },
+      peerDependenciesMeta: {
+        "hono": { optional: true },
+        "@oakserver/oak": { optional: true },
+      },
+    },
+    null,
+    2,
+  ) + "\n",
+);
+
+await Deno.mkdir(examples, { recursive: true });
+await Deno.writeTextFile(
+  new URL("hono.js", examples),
+  transpile(
+    await Deno.readTextFile(new URL("examples/hono.ts", root)),
+    { "../mod.ts": config.name, "../hono.ts": `${config.name}/hono` },
+  ),
+);
+console.log(`built ${config.name} in ${out.pathname}`);
