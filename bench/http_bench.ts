@@ -183,6 +183,23 @@ const ROWS: Row[] = [
     command: kvServe(true),
   },
   {
+    key: "hono",
+    name: "Hono + our middleware (MemStore)",
+    command: denoRun(`${here}_hono_server.ts`, { HONO_SESSIONS: "ours" }),
+  },
+  {
+    key: "hono-sessions",
+    name: "Hono + hono-sessions (MemoryStore)",
+    command: denoRun(`${here}_hono_server.ts`, {
+      HONO_SESSIONS: "hono-sessions",
+    }),
+  },
+  {
+    key: "hono-noop",
+    name: "Hono + a no-op middleware (reads Cookie, sets Vary)",
+    command: denoRun(`${here}_hono_server.ts`, { HONO_SESSIONS: "noop" }),
+  },
+  {
     key: "express",
     name: "Node 20 + Express 5 + express-session",
     node: true,
@@ -486,6 +503,22 @@ if (cas && set) {
     `A save with compare-and-set (RedisStore) costs ${
       x(of(set, "/put*") / of(cas, "/put*"))
     } the time of one with a plain SET (target <= 1.3x).`,
+  );
+}
+const hono = results.get("hono");
+const honoSessions = results.get("hono-sessions");
+const honoNoop = results.get("hono-noop");
+if (hono && honoSessions && honoNoop) {
+  const ratio = (a: Result, b: Result, route: Route) =>
+    x(of(a, route) / of(b, route));
+  console.log(
+    `Hono + our middleware: /get ${ratio(hono, honoSessions, "/get")}, /put ${
+      ratio(hono, honoSessions, "/put")
+    } of hono-sessions (target >= 2x); /get ${
+      ratio(hono, honoNoop, "/get")
+    }, /put ${
+      ratio(hono, honoNoop, "/put")
+    } of the no-op middleware (target >= 0.85x).`,
   );
 }
 console.log("\nEvery round (req/s):");
