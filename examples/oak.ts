@@ -1,5 +1,5 @@
 // An Oak app with sessions: a visit counter, sign-in and sign-out, and a
-// flash message.
+// flash message, behind a check that form posts come from the app's pages.
 //
 //   deno run --allow-net --allow-env examples/oak.ts   (PORT, default 4000)
 //
@@ -14,6 +14,15 @@ import { sessionMiddleware, type SessionState } from "../oak.ts";
 type Values = { visits: number; user: string; flash: string };
 
 const USER = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Whether a request came from the app's own pages. */
+function sameOrigin(
+  request: { headers: { get(name: string): string | null }; url: URL },
+): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null) return site === "same-origin";
+  return request.headers.get("origin") === request.url.origin;
+}
 
 /** The app, over `sessions`. */
 export function createApp(
@@ -49,6 +58,14 @@ export function createApp(
       ctx.response.status = 303;
     });
   return new Application<SessionState<Values>>()
+    .use(async (ctx, next) => {
+      // Refuses posts from other sites (Origin / Sec-Fetch-Site).
+      if (ctx.request.method === "GET" || sameOrigin(ctx.request)) {
+        return await next();
+      }
+      ctx.response.status = 403;
+      ctx.response.body = "Forbidden: a post from another site";
+    })
     .use(sessionMiddleware(sessions))
     .use(router.routes(), router.allowedMethods());
 }

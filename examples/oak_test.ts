@@ -31,6 +31,7 @@ function browser(
       return this.send(path, {
         method: "POST",
         body: new URLSearchParams(form),
+        headers: { origin: base },
       });
     },
   };
@@ -56,6 +57,12 @@ async function walkThrough(b: ReturnType<typeof browser>) {
     flash: "Welcome, ada!",
   });
   assert.deepEqual(await visit(), { visits: 4, user: "ada", flash: null });
+  const forged = await b.send("/logout", {
+    method: "POST",
+    headers: { origin: "https://evil.example" },
+  });
+  assert.equal(forged.status, 403, "a post from another site is refused");
+  await forged.body?.cancel();
   const refused = await b.post("/login", { user: "<script>" });
   assert.equal(refused.status, 400);
   await refused.body?.cancel();
