@@ -29,6 +29,7 @@ const SAME_SITE = { strict: "Strict", lax: "Lax", none: "None" } as const;
 
 const tokenOrSkip = (value: string): string | undefined =>
   isToken(value) ? value : undefined;
+const PARSE_OPTIONS = { decode: tokenOrSkip };
 
 /** Reads and writes the session cookie of one configuration. */
 export class SessionCookie {
@@ -86,7 +87,7 @@ export class SessionCookie {
    */
   read(header: string): string | undefined {
     try {
-      return parseCookie(header, { decode: tokenOrSkip })[this.name];
+      return parseCookie(header, PARSE_OPTIONS)[this.name];
     } catch {
       return undefined;
     }

@@ -301,20 +301,30 @@ export class SessionManager<T extends object = Record<string, unknown>>
     response: Response,
     request: Request,
   ): Response | Promise<Response> {
-    const failed = async (error: unknown) => {
-      // The handler's body is not sent: release what it holds (a file).
-      response.body?.cancel().catch(() => {});
-      return await this.errorResponse(error, request);
-    };
     let cookie: string | undefined | Promise<string | undefined>;
     try {
       cookie = this.#finisher.save(state, request);
     } catch (error) {
-      return failed(error);
+      return this.#failed(error, response, request);
     }
-    return cookie instanceof Promise
-      ? cookie.then((value) => withSessionHeaders(response, value), failed)
-      : withSessionHeaders(response, cookie);
+    if (!(cookie instanceof Promise)) {
+      return withSessionHeaders(response, cookie);
+    }
+    return cookie.then(
+      (value) => withSessionHeaders(response, value),
+      (error) => this.#failed(error, response, request),
+    );
+  }
+
+  /** `onError`'s response, in place of the handler's `response`. */
+  async #failed(
+    error: unknown,
+    response: Response,
+    request: Request,
+  ): Promise<Response> {
+    // The handler's body is not sent: release what it holds (a file).
+    response.body?.cancel().catch(() => {});
+    return await this.errorResponse(error, request);
   }
 
   /** The state of a session from this package; a TypeError otherwise. */
