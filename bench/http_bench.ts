@@ -318,6 +318,8 @@ function perRequest(
 interface Started {
   row: Row;
   child: Deno.ChildProcess;
+  /** What the server wrote to stderr (its onError reports), kept whole. */
+  log: Promise<string>;
   base: string;
   cookie: string;
   /** A file of 1,000 session cookies, one a line, for spread rows. */
@@ -344,7 +346,7 @@ async function start(row: Row): Promise<Started> {
     args: cmdArgs,
     env,
     stdout: "null",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0;; i++) {
@@ -367,7 +369,8 @@ async function start(row: Row): Promise<Started> {
     }
   }
   const cookies = row.spread ? await sessionsOf(base) : undefined;
-  return { row, child, base, cookie, ...(cookies ? { cookies } : {}) };
+  const log = new Response(child.stderr).text();
+  return { row, child, base, cookie, log, ...(cookies ? { cookies } : {}) };
 }
 
 /**
@@ -383,18 +386,21 @@ async function wrk(url: string, cookie: string, cookies?: string) {
     if (cookie) wrkArgs.push("-H", `Cookie: ${cookie}`);
   }
   const out = await run("wrk", wrkArgs);
-  if (/Non-2xx or 3xx responses|Socket errors/.test(out)) {
+  // An error response or two in a long run is reported, not fatal; more
+  // than 1% of the requests is.
+  const failed = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const total = Number(/(\d+) requests in/.exec(out)?.[1]);
+  if (/Socket errors/.test(out) || failed > total / 100) {
     throw new Error(`wrk saw errors for ${url}:\n${out}`);
   }
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const total = Number(/(\d+) requests in/.exec(out)?.[1]);
   const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const scale = { us: 0.001, ms: 1, s: 1000 } as const;
   const latency = p99
     ? Number(p99[1]) * scale[p99[2] as keyof typeof scale]
     : NaN;
   if (!(rps > 0)) throw new Error(`Cannot read wrk's output:\n${out}`);
-  return { rps, total, p99: latency };
+  return { rps, total, p99: latency, failed };
 }
 
 /** `/put*`: a new value each request, over 1,000 sessions. */
@@ -403,6 +409,8 @@ const ROUTES: Route[] = ["/get", "/put", "/put*"];
 interface Result {
   rps: Record<Route, number[]>;
   p99: Record<Route, number[]>;
+  /** Error responses, over every round and route. */
+  failed: number;
   /** The commands per request of the last round, by name. */
   commands: Partial<Record<Route, string>>;
 }
@@ -417,6 +425,7 @@ try {
         rps: { "/get": [], "/put": [], "/put*": [] },
         p99: { "/get": [], "/put": [], "/put*": [] },
         commands: {},
+        failed: 0,
       };
       results.set(server.row.key, result);
       for (const route of ROUTES) {
@@ -426,11 +435,12 @@ try {
         const kvBefore = server.row.kv
           ? await kvStats(server.base, isolates)
           : undefined;
-        const { rps, total, p99 } = route === "/put*"
+        const { rps, total, p99, failed } = route === "/put*"
           ? await wrk(server.base + "/put", "", server.cookies)
           : await wrk(server.base + route, server.cookie);
         result.rps[route].push(rps);
         result.p99[route].push(p99);
+        result.failed += failed;
         if (kvBefore !== undefined) {
           const after = await kvStats(server.base, isolates);
           const per = (name: keyof KvStats) =>
@@ -456,6 +466,14 @@ try {
     child.kill("SIGKILL");
     await child.status;
     if (cookies) await Deno.remove(cookies);
+  }
+  for (const { row, log } of started) {
+    const text = (await log).split("\n")
+      .filter((line) => line.trim() !== "" && !/Listening on/.test(line))
+      .join("\n");
+    if (text !== "") {
+      console.error(`${row.name} wrote to stderr:\n${text.slice(0, 2000)}\n`);
+    }
   }
   if (peers) await Deno.remove(peers, { recursive: true });
   await Deno.remove(kvDir, { recursive: true });
@@ -520,6 +538,12 @@ if (hono && honoSessions && honoNoop) {
       ratio(hono, honoNoop, "/put")
     } of the no-op middleware (target >= 0.85x).`,
   );
+}
+for (const row of rows) {
+  const failed = results.get(row.key)!.failed;
+  if (failed > 0) {
+    console.log(`${row.name}: ${failed} error responses in all.`);
+  }
 }
 console.log("\nEvery round (req/s):");
 for (const row of rows) {
