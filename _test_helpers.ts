@@ -2,6 +2,7 @@
 // a client with a cookie jar, and a store whose capabilities, pauses and
 // call counts a test chooses. The test-only dependencies are pinned here,
 // not in deno.json, whose import map holds what the package runs with.
+import assert from "node:assert/strict";
 import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
 import { parseSetCookie } from "cookie";
 import { SessionManager } from "./manager.ts";
@@ -80,6 +81,118 @@ export function client(
     },
   };
   return jar;
+}
+
+/**
+ * Checks the response of a framework app that set a `lang=en` cookie,
+ * `Vary: Accept-Encoding`, `Cache-Control: private` and the body "ok", and
+ * put a value in its session: the app's headers are kept, the session's
+ * added after them.
+ */
+export async function assertAppHeadersKept(response: Response): Promise<void> {
+  const cookies = response.headers.getSetCookie();
+  assert.equal(cookies.length, 2);
+  assert.match(cookies[0]!, /^lang=en/);
+  assert.match(cookies[1]!, /^session=[^;]{43};/);
+  assert.equal(response.headers.get("vary"), "Accept-Encoding, Cookie");
+  assert.equal(
+    response.headers.get("cache-control"),
+    'private, no-cache="Set-Cookie"',
+  );
+  assert.equal(await response.text(), "ok");
+}
+
+/** A Deno process a test started; killed when disposed. */
+export interface DenoProcess extends AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+}
+
+/**
+ * Runs `deno <args>`, and resolves once it printed `ready` (a server's
+ * "Listening" line) on `stream`: a test waits for a fact, not for a time.
+ * Killed with SIGKILL when disposed (`deno serve` waits on SIGTERM for
+ * kept-alive connections to close).
+ */
+export async function startDeno(
+  args: string[],
+  options: {
+    env?: Record<string, string>;
+    ready: string;
+    stream: "stdout" | "stderr";
+  },
+): Promise<DenoProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    env: options.env ?? {},
+    stdout: options.stream === "stdout" ? "piped" : "null",
+    stderr: options.stream === "stderr" ? "piped" : "null",
+  }).spawn();
+  const stream = options.stream === "stdout" ? child.stdout : child.stderr;
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    for (let seen = ""; !seen.includes(options.ready);) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`deno ${args.join(" ")} exited: ${seen}`);
+      seen += value;
+    }
+  } catch (error) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw error;
+  }
+  // Keep reading what it prints, so it never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done);
+  })().catch(() => {});
+  return {
+    child,
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGKILL");
+      await child.status;
+    },
+  };
+}
+
+/** A browser of an app: one cookie, sent with every request to its base. */
+export interface Browser {
+  /** The `name=value` the browser holds, if any. */
+  readonly cookie: string | undefined;
+  /** A request to `base + path`, redirects not followed. */
+  send(path: string, init?: RequestInit): Promise<Response>;
+  /** A form post from the app's own pages: its Origin is the app's. */
+  post(path: string, form?: Record<string, string>): Promise<Response>;
+}
+
+/** A browser of the app that `fetch` answers, at `base`. */
+export function browser(
+  fetch: (request: Request) => Response | Promise<Response>,
+  base: string,
+): Browser {
+  let cookie: string | undefined;
+  return {
+    get cookie() {
+      return cookie;
+    },
+    async send(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (cookie) headers.set("cookie", cookie);
+      const response = await fetch(
+        new Request(base + path, { ...init, headers, redirect: "manual" }),
+      );
+      const set = response.headers.get("set-cookie");
+      if (set !== null) {
+        cookie = /Max-Age=0/.test(set) ? undefined : set.split(";")[0];
+      }
+      return response;
+    },
+    post(path, form = {}) {
+      return this.send(path, {
+        method: "POST",
+        body: new URLSearchParams(form),
+        headers: { origin: base },
+      });
+    },
+  };
 }
 
 /** The token a `name=value` cookie holds. */

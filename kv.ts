@@ -77,7 +77,7 @@ export function openSharedKv(path?: string): Promise<Deno.Kv> {
  * brings back an expired entry. Sessions up to 256 KiB are stored in chunks
  * that are written, and read, as one; a larger one is refused with a
  * `RangeError`. When another process has a local KV file locked, the store
- * tries again, with a short random wait, up to 20 times.
+ * tries again, with short random waits, for up to 4 seconds.
  *
  * @example Sessions in Deno KV
  * ```ts ignore

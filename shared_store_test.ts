@@ -4,7 +4,7 @@
 // everywhere, even for a request still running on another.
 import assert from "node:assert/strict";
 import { parseSetCookie, type SetCookie } from "cookie";
-import { freePort, startRedis } from "./_test_helpers.ts";
+import { freePort, startDeno, startRedis } from "./_test_helpers.ts";
 
 /** A KV file of the test's own, removed when disposed. */
 async function kvFile() {
@@ -33,39 +33,27 @@ const STORES: Record<
 /** A server process of `testdata/shared_app.ts`, stopped when disposed. */
 async function startApp(env: Record<string, string>, lifetime?: number) {
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--lock=test.lock",
-      "--unstable-kv",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      new URL("./testdata/shared_app.ts", import.meta.url).pathname,
-    ],
+  const app = await startDeno([
+    "run",
+    "--lock=test.lock",
+    "--unstable-kv",
+    "--allow-write",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    new URL("./testdata/shared_app.ts", import.meta.url).pathname,
+  ], {
     env: {
       ...env,
       PORT: String(port),
       ...(lifetime ? { LIFETIME: String(lifetime) } : {}),
     },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  for (let seen = ""; !seen.includes("Listening");) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the app exited: ${seen}`);
-    seen += value;
-  }
-  reader.releaseLock();
-  child.stderr.pipeTo(new WritableStream()).catch(() => {});
+    ready: "Listening",
+    stream: "stderr",
+  });
   return {
     base: `http://127.0.0.1:${port}`,
-    async [Symbol.asyncDispose]() {
-      child.kill();
-      await child.status;
-    },
+    [Symbol.asyncDispose]: () => app[Symbol.asyncDispose](),
   };
 }
 
@@ -181,47 +169,31 @@ for (const [name, startStore] of Object.entries(STORES)) {
   Deno.test(`examples/serve.ts under deno serve --parallel shares sessions through ${name}`, async () => {
     await using store = await startStore();
     const port = freePort();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "serve",
-        "--parallel",
-        "--lock=test.lock",
-        "--unstable-kv",
-        "--allow-write",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        "--port",
-        String(port),
-        new URL("./examples/serve.ts", import.meta.url).pathname,
-      ],
+    await using _server = await startDeno([
+      "serve",
+      "--parallel",
+      "--lock=test.lock",
+      "--unstable-kv",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--port",
+      String(port),
+      new URL("./examples/serve.ts", import.meta.url).pathname,
+    ], {
       env: { ...store.env, DENO_JOBS: "2" },
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    try {
-      const reader = child.stderr.pipeThrough(new TextDecoderStream())
-        .getReader();
-      for (let seen = ""; !seen.includes("Listening");) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`deno serve exited: ${seen}`);
-        seen += value;
-      }
-      reader.releaseLock();
-      child.stderr.pipeTo(new WritableStream()).catch(() => {});
-      const base = `http://127.0.0.1:${port}`;
-      const cookie = jar((await get(base, "/put")).cookieSet);
-      // Connections go to either isolate; every one sees the session.
-      for (let i = 0; i < 20; i++) {
-        const response = await fetch(`${base}/get`, {
-          headers: { cookie, connection: "close" },
-        });
-        assert.equal(await response.text(), "Hello from a session!");
-      }
-    } finally {
-      // SIGTERM makes deno serve wait for kept-alive connections to close.
-      child.kill("SIGKILL");
-      await child.status;
+      ready: "Listening",
+      stream: "stderr",
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const cookie = jar((await get(base, "/put")).cookieSet);
+    // Connections go to either isolate; every one sees the session.
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`${base}/get`, {
+        headers: { cookie, connection: "close" },
+      });
+      assert.equal(await response.text(), "Hello from a session!");
     }
   });
 }

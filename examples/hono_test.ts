@@ -1,43 +1,11 @@
 import assert from "node:assert/strict";
 import { SessionManager } from "../mod.ts";
+import { type Browser, browser } from "../_test_helpers.ts";
 import { createApp } from "./hono.ts";
 
 type Values = { visits: number; user: string; flash: string };
 
-/** A browser of `fetch`: one cookie, sent with every request. */
-function browser(
-  fetch: (request: Request) => Response | Promise<Response>,
-  base: string,
-) {
-  let cookie: string | undefined;
-  return {
-    get cookie() {
-      return cookie;
-    },
-    async send(path: string, init: RequestInit = {}) {
-      const headers = new Headers(init.headers);
-      if (cookie) headers.set("cookie", cookie);
-      const response = await fetch(
-        new Request(base + path, { ...init, headers }),
-      );
-      const set = response.headers.get("set-cookie");
-      if (set !== null) {
-        cookie = /Max-Age=0/.test(set) ? undefined : set.split(";")[0];
-      }
-      return response;
-    },
-    /** A form post from the app's own pages: the Origin is the app's. */
-    post(path: string, form: Record<string, string> = {}) {
-      return this.send(path, {
-        method: "POST",
-        body: new URLSearchParams(form),
-        headers: { origin: base },
-      });
-    },
-  };
-}
-
-async function visit(b: ReturnType<typeof browser>) {
+async function visit(b: Browser) {
   const response = await b.send("/");
   assert.equal(response.headers.get("vary"), "Cookie");
   return await response.json();
@@ -85,7 +53,7 @@ Deno.test("examples/hono.ts over real HTTP", async () => {
     app.fetch,
   );
   const base = `http://127.0.0.1:${server.addr.port}`;
-  const b = browser((request) => fetch(request, { redirect: "manual" }), base);
+  const b = browser(fetch, base);
   assert.equal((await visit(b)).visits, 1);
   const login = await b.post("/login", { user: "ada" });
   await login.body?.cancel();

@@ -1,43 +1,16 @@
 import assert from "node:assert/strict";
 import { SessionManager } from "../mod.ts";
-import { freePort } from "../_test_helpers.ts";
+import {
+  type Browser,
+  browser,
+  freePort,
+  startDeno,
+} from "../_test_helpers.ts";
 import { createApp } from "./oak.ts";
 
 type Values = { visits: number; user: string; flash: string };
 
-/** A browser: one cookie, sent with every request to `base`. */
-function browser(
-  fetch: (request: Request) => Promise<Response>,
-  base: string,
-) {
-  let cookie: string | undefined;
-  return {
-    get cookie() {
-      return cookie;
-    },
-    async send(path: string, init: RequestInit = {}) {
-      const headers = new Headers(init.headers);
-      if (cookie) headers.set("cookie", cookie);
-      const response = await fetch(
-        new Request(base + path, { ...init, headers, redirect: "manual" }),
-      );
-      const set = response.headers.get("set-cookie");
-      if (set !== null) {
-        cookie = /Max-Age=0/.test(set) ? undefined : set.split(";")[0];
-      }
-      return response;
-    },
-    post(path: string, form: Record<string, string> = {}) {
-      return this.send(path, {
-        method: "POST",
-        body: new URLSearchParams(form),
-        headers: { origin: base },
-      });
-    },
-  };
-}
-
-async function walkThrough(b: ReturnType<typeof browser>) {
+async function walkThrough(b: Browser) {
   const visit = async () => {
     const response = await b.send("/");
     assert.equal(response.status, 200);
@@ -84,34 +57,12 @@ Deno.test("examples/oak.ts counts visits, signs in and out, and shows a flash on
 
 Deno.test("examples/oak.ts works over real HTTP", async () => {
   const port = freePort();
-  const server = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      `--lock=${new URL("../test.lock", import.meta.url).pathname}`,
-      import.meta.resolve("./oak.ts"),
-    ],
-    env: { PORT: String(port) },
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  try {
-    // Wait for the "listening" line rather than for a time.
-    const reader = server.stdout.pipeThrough(new TextDecoderStream())
-      .getReader();
-    for (let text = ""; !text.includes("listening");) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`examples/oak.ts exited: ${text}`);
-      text += value;
-    }
-    reader.releaseLock();
-    await walkThrough(
-      browser((request) => fetch(request), `http://127.0.0.1:${port}`),
-    );
-  } finally {
-    server.kill("SIGKILL");
-    await server.status;
-    await server.stdout.cancel().catch(() => {});
-  }
+  await using _server = await startDeno([
+    "run",
+    "--allow-net",
+    "--allow-env",
+    `--lock=${new URL("../test.lock", import.meta.url).pathname}`,
+    import.meta.resolve("./oak.ts"),
+  ], { env: { PORT: String(port) }, ready: "listening", stream: "stdout" });
+  await walkThrough(browser(fetch, `http://127.0.0.1:${port}`));
 });

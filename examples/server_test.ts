@@ -1,40 +1,14 @@
 import assert from "node:assert/strict";
+import { type DenoProcess, freePort, startDeno } from "../_test_helpers.ts";
 
 /** Starts examples/server.ts on `port`; resolves once it is listening. */
-async function start(port: number) {
-  const server = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      import.meta.resolve("./server.ts"),
-    ],
-    env: { PORT: String(port) },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // Wait for the "Listening" line rather than for a time.
-  const reader = server.stderr.pipeThrough(new TextDecoderStream())
-    .getReader();
-  for (let text = ""; !text.includes("Listening");) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${text}`);
-    text += value;
-  }
-  reader.releaseLock();
-  return {
-    async [Symbol.asyncDispose]() {
-      server.kill();
-      await server.status;
-      await server.stdout.cancel();
-      await server.stderr.cancel().catch(() => {});
-    },
-  };
-}
-
-function freePort(): number {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return listener.addr.port;
+function start(port: number): Promise<DenoProcess> {
+  return startDeno([
+    "run",
+    "--allow-net",
+    "--allow-env",
+    import.meta.resolve("./server.ts"),
+  ], { env: { PORT: String(port) }, ready: "Listening", stream: "stderr" });
 }
 
 Deno.test("examples/server.ts serves /put and /get on $PORT", async () => {
