@@ -485,14 +485,32 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const x = (n: number) => `${n.toFixed(2)}x`;
 const limit = results.get("limit")!, bare = results.get("bare")!;
 const of = (result: Result, route: Route) => median(result.rps[route]);
+/**
+ * The median over rounds of `result`'s figure ÷ `base`'s in the same round:
+ * each ratio is taken minutes apart at most, so this machine's drift
+ * between rounds cancels out.
+ */
+const ratio = (
+  result: Result,
+  base: Result,
+  route: Route,
+  figure: "rps" | "p99" = "rps",
+) =>
+  median(
+    result[figure][route].map((value, round) =>
+      value / base[figure][route][round]!
+    ),
+  );
 
 console.log(
-  `wrk -t1 -c32 -d${duration}s on loopback, ${rounds} round(s) in alternation, medians; Deno ${Deno.version.deno}\n`,
+  `wrk -t1 -c32 -d${duration}s on loopback, ${rounds} round(s) in alternation; req/s and p99 are medians over rounds, ratios the medians of each round's ratio; Deno ${Deno.version.deno}\n`,
 );
 console.log(
-  "| server | /get req/s | /put req/s | /get ÷ limit | /put ÷ limit | /get ÷ bare | /put ÷ bare | /get p99 ms | store operations per request |",
+  "| server | /get req/s | /put req/s | /get ÷ limit | /put ÷ limit | /get ÷ bare | /put ÷ bare | /get p99 ms | /get p99 ÷ limit's | store operations per request |",
 );
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+console.log(
+  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+);
 for (const row of rows) {
   const result = results.get(row.key)!;
   const [get, put] = [of(result, "/get"), of(result, "/put")];
@@ -501,10 +519,12 @@ for (const row of rows) {
     : "";
   console.log(
     `| ${row.name} | ${fmt(get)} | ${fmt(put)} | ${
-      x(get / of(limit, "/get"))
-    } | ${x(put / of(limit, "/put"))} | ${x(get / of(bare, "/get"))} | ${
-      x(put / of(bare, "/put"))
-    } | ${median(result.p99["/get"]).toFixed(2)} | ${commands} |`,
+      x(ratio(result, limit, "/get"))
+    } | ${x(ratio(result, limit, "/put"))} | ${
+      x(ratio(result, bare, "/get"))
+    } | ${x(ratio(result, bare, "/put"))} | ${
+      median(result.p99["/get"]).toFixed(2)
+    } | ${x(ratio(result, limit, "/get", "p99"))} | ${commands} |`,
   );
 }
 console.log(
@@ -527,15 +547,14 @@ const hono = results.get("hono");
 const honoSessions = results.get("hono-sessions");
 const honoNoop = results.get("hono-noop");
 if (hono && honoSessions && honoNoop) {
-  const ratio = (a: Result, b: Result, route: Route) =>
-    x(of(a, route) / of(b, route));
+  const vs = (a: Result, b: Result, route: Route) => x(ratio(a, b, route));
   console.log(
-    `Hono + our middleware: /get ${ratio(hono, honoSessions, "/get")}, /put ${
-      ratio(hono, honoSessions, "/put")
+    `Hono + our middleware: /get ${vs(hono, honoSessions, "/get")}, /put ${
+      vs(hono, honoSessions, "/put")
     } of hono-sessions (target >= 2x); /get ${
-      ratio(hono, honoNoop, "/get")
+      vs(hono, honoNoop, "/get")
     }, /put ${
-      ratio(hono, honoNoop, "/put")
+      vs(hono, honoNoop, "/put")
     } of the no-op middleware (target >= 0.85x).`,
   );
 }
