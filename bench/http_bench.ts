@@ -86,11 +86,17 @@ interface Row {
   kv?: boolean;
 }
 
+/**
+ * The benchmark's own configuration and lockfile for every server it runs,
+ * examples included: the package's lockfile holds only what it runs with.
+ */
+const CONFIG = ["--config", `${here}deno.json`];
+
 const denoRun =
   (file: string, env: Record<string, string> = {}) =>
   (port: number, redis: string) => ({
     cmd: deno,
-    args: ["run", "--allow-all", file],
+    args: ["run", ...CONFIG, "--allow-all", file],
     env: { PORT: String(port), REDIS_URL: redis, ...env },
   });
 
@@ -107,6 +113,7 @@ const kvServe = (parallel: boolean) => (port: number) => ({
   cmd: deno,
   args: [
     "serve",
+    ...CONFIG,
     ...(parallel ? ["--parallel"] : []),
     "--unstable-kv",
     "--allow-all",
@@ -152,6 +159,7 @@ const ROWS: Row[] = [
       cmd: deno,
       args: [
         "serve",
+        ...CONFIG,
         "--parallel",
         "--allow-all",
         "--port",
