@@ -12,7 +12,12 @@ import type { Session } from "./session.ts";
 
 export { default as fc } from "npm:fast-check@4.10.2";
 export { createClient } from "npm:redis@6.3.1";
-import type { IterableStore, VersionedEntry, VersionedWrite } from "./store.ts";
+import type {
+  IterableStore,
+  Store,
+  VersionedEntry,
+  VersionedWrite,
+} from "./store.ts";
 
 /** A session token: 43 characters of unpadded base64url. */
 export const TOKEN: RegExp = /^[A-Za-z0-9_-]{43}$/;
@@ -150,6 +155,21 @@ export async function startDeno(
       child.kill("SIGKILL");
       await child.status;
     },
+  };
+}
+
+/**
+ * A store that is down from `failing` on: its finds fail, or (with
+ * "commit") it finds nothing and its writes fail.
+ */
+export function failingStore(failing: "find" | "commit"): Store {
+  return {
+    find: () =>
+      failing === "find"
+        ? Promise.reject(new Error("down"))
+        : Promise.resolve(undefined),
+    commit: () => Promise.reject(new Error("down")),
+    delete: () => Promise.resolve(),
   };
 }
 

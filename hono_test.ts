@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { assertAppHeadersKept } from "./_test_helpers.ts";
+import { assertAppHeadersKept, failingStore } from "./_test_helpers.ts";
 import { Hono } from "npm:hono@^4.6.0";
 import { setCookie } from "npm:hono@^4.6.0/cookie";
 import { sessionMiddleware } from "./hono.ts";
 import { SessionManager } from "./manager.ts";
-import type { Store } from "./store.ts";
 
 Deno.test("sessionMiddleware() keeps the headers the handler set, and adds its own", async () => {
   using sessions = new SessionManager<{ theme: string }>();
@@ -21,14 +20,7 @@ Deno.test("sessionMiddleware() keeps the headers the handler set, and adds its o
 
 Deno.test("sessionMiddleware() answers with onError when the store fails", async () => {
   for (const failing of ["find", "commit"] as const) {
-    const store: Store = {
-      find: () =>
-        failing === "find"
-          ? Promise.reject(new Error("down"))
-          : Promise.resolve(undefined),
-      commit: () => Promise.reject(new Error("down")),
-      delete: () => Promise.resolve(),
-    };
+    const store = failingStore(failing);
     using sessions = new SessionManager<{ n: number }>({
       store,
       onError: () => new Response("later", { status: 503 }),

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { assertAppHeadersKept } from "./_test_helpers.ts";
+import { assertAppHeadersKept, failingStore } from "./_test_helpers.ts";
 import { Application } from "npm:@oakserver/oak@^14.1.0";
 import { sessionMiddleware, type SessionState } from "./oak.ts";
 import { SessionManager } from "./manager.ts";
-import type { Store } from "./store.ts";
 
 type Values = { theme: string; n: number };
 
@@ -54,14 +53,7 @@ Deno.test("oak sessionMiddleware() reads the session cookie the browser sends", 
 
 Deno.test("oak sessionMiddleware() answers with onError when the store fails", async () => {
   for (const failing of ["find", "commit"] as const) {
-    const store: Store = {
-      find: () =>
-        failing === "find"
-          ? Promise.reject(new Error("down"))
-          : Promise.resolve(undefined),
-      commit: () => Promise.reject(new Error("down")),
-      delete: () => Promise.resolve(),
-    };
+    const store = failingStore(failing);
     const seen: string[] = [];
     using sessions = new SessionManager<Values>({
       store,

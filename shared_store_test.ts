@@ -6,6 +6,16 @@ import assert from "node:assert/strict";
 import { parseSetCookie, type SetCookie } from "cookie";
 import { freePort, startDeno, startRedis } from "./_test_helpers.ts";
 
+/** What the servers of these tests run with: the test lockfile, KV, I/O. */
+const FLAGS = [
+  "--lock=test.lock",
+  "--unstable-kv",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+];
+
 /** A KV file of the test's own, removed when disposed. */
 async function kvFile() {
   const dir = await Deno.makeTempDir();
@@ -35,12 +45,7 @@ async function startApp(env: Record<string, string>, lifetime?: number) {
   const port = freePort();
   const app = await startDeno([
     "run",
-    "--lock=test.lock",
-    "--unstable-kv",
-    "--allow-write",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
+    ...FLAGS,
     new URL("./testdata/shared_app.ts", import.meta.url).pathname,
   ], {
     env: {
@@ -172,12 +177,7 @@ for (const [name, startStore] of Object.entries(STORES)) {
     await using _server = await startDeno([
       "serve",
       "--parallel",
-      "--lock=test.lock",
-      "--unstable-kv",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
+      ...FLAGS,
       "--port",
       String(port),
       new URL("./examples/serve.ts", import.meta.url).pathname,
