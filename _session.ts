@@ -23,6 +23,22 @@ export class SessionHandle<T extends object> implements Session<T> {
   }
 
   /**
+   * The state behind a session given to `action` ("finish", "commit");
+   * a TypeError when it did not come from a session manager.
+   */
+  static stateFor(session: unknown, action: string): SessionState {
+    const state = SessionHandle.stateOf(session);
+    if (state === undefined) {
+      throw cannot(
+        `${action} session`,
+        "expected a Session from a SessionManager",
+        session,
+      );
+    }
+    return state;
+  }
+
+  /**
    * @param state The session's state.
    * @param codec Checks the values put.
    */

@@ -1,6 +1,7 @@
 // Helpers that several test files share: fake time, the shape of a token,
-// a client with a cookie jar, and a store whose capabilities, pauses and
-// call counts a test chooses. The test-only dependencies are pinned here,
+// a client with a cookie jar, a browser, and a store whose capabilities,
+// pauses and call counts a test chooses; with the servers of
+// `_test_servers.ts`, so a test imports this one module. The test-only dependencies are pinned here,
 // not in deno.json, whose import map holds what the package runs with.
 import assert from "node:assert/strict";
 import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
@@ -11,7 +12,7 @@ import type { SessionManagerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 
 export { default as fc } from "npm:fast-check@4.10.2";
-export { createClient } from "npm:redis@6.3.1";
+export * from "./_test_servers.ts";
 import type {
   IterableStore,
   Store,
@@ -105,57 +106,6 @@ export async function assertAppHeadersKept(response: Response): Promise<void> {
     'private, no-cache="Set-Cookie"',
   );
   assert.equal(await response.text(), "ok");
-}
-
-/** A Deno process a test started; killed when disposed. */
-export interface DenoProcess extends AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-}
-
-/**
- * Runs `deno <args>`, and resolves once it printed `ready` (a server's
- * "Listening" line) on `stream`: a test waits for a fact, not for a time.
- * Killed with SIGKILL when disposed (`deno serve` waits on SIGTERM for
- * kept-alive connections to close).
- */
-export async function startDeno(
-  args: string[],
-  options: {
-    env?: Record<string, string>;
-    ready: string;
-    stream: "stdout" | "stderr";
-  },
-): Promise<DenoProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    env: options.env ?? {},
-    stdout: options.stream === "stdout" ? "piped" : "null",
-    stderr: options.stream === "stderr" ? "piped" : "null",
-  }).spawn();
-  const stream = options.stream === "stdout" ? child.stdout : child.stderr;
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  try {
-    for (let seen = ""; !seen.includes(options.ready);) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`deno ${args.join(" ")} exited: ${seen}`);
-      seen += value;
-    }
-  } catch (error) {
-    child.kill("SIGKILL");
-    await child.status;
-    throw error;
-  }
-  // Keep reading what it prints, so it never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done);
-  })().catch(() => {});
-  return {
-    child,
-    async [Symbol.asyncDispose]() {
-      child.kill("SIGKILL");
-      await child.status;
-    },
-  };
 }
 
 /**
@@ -416,126 +366,4 @@ export function perform<V>(
   }
   answers.push(session.keys().map((k) => [k, session.get(k)]));
   return answers;
-}
-
-/** A redis-server of the test's own: a free port, nothing saved to disk. */
-export interface RedisServer extends AsyncDisposable {
-  /** `redis://127.0.0.1:<port>` */
-  url: string;
-  port: number;
-  /** Stops the server (tests of faults start it again with `start()`). */
-  stop(): Promise<void>;
-  /** Starts it again on the same port. */
-  start(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): number {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return listener.addr.port;
-}
-
-/** Whether `command --version` runs. */
-async function runs(command: string): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(command, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-let installing: Promise<void> | undefined;
-
-/** Installs Debian's redis-server when it is missing (once a test run). */
-function ensureRedisServer(): Promise<void> {
-  return installing ??= (async () => {
-    if (await runs("redis-server")) return;
-    console.error("Installing redis-server with apt-get (needs root)...");
-    for (
-      const args of [["update", "-qq"], [
-        "install",
-        "-y",
-        "-qq",
-        "redis-server",
-      ]]
-    ) {
-      const { success, stderr } = await new Deno.Command("apt-get", {
-        args,
-        env: { DEBIAN_FRONTEND: "noninteractive" },
-        stdout: "null",
-        stderr: "piped",
-      }).output().catch((error) => {
-        throw new Error(
-          "Cannot install redis-server: no apt-get here; install it yourself",
-          { cause: error },
-        );
-      });
-      if (!success) {
-        throw new Error(
-          `Cannot install redis-server: apt-get ${args.join(" ")} failed: ${
-            new TextDecoder().decode(stderr)
-          }`,
-        );
-      }
-    }
-  })();
-}
-
-/**
- * Starts `redis-server` (Debian's `redis-server` package, installed when
- * missing) on a free port with persistence off, and waits until it accepts
- * connections.
- */
-export async function startRedis(): Promise<RedisServer> {
-  await ensureRedisServer();
-  const port = freePort();
-  let child: Deno.ChildProcess | undefined;
-  const start = async () => {
-    try {
-      child = new Deno.Command("redis-server", {
-        args: [
-          "--port",
-          String(port),
-          "--bind",
-          "127.0.0.1",
-          "--save",
-          "",
-          "--appendonly",
-          "no",
-        ],
-        stdout: "piped",
-        stderr: "inherit",
-      }).spawn();
-    } catch (error) {
-      throw new Error("Cannot start redis-server", { cause: error });
-    }
-    const reader = child.stdout.pipeThrough(new TextDecoderStream())
-      .getReader();
-    for (let seen = ""; !seen.includes("Ready to accept connections");) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`redis-server exited: ${seen}`);
-      seen += value;
-    }
-    reader.releaseLock();
-    child.stdout.pipeTo(new WritableStream()).catch(() => {});
-  };
-  const stop = async () => {
-    if (child === undefined) return;
-    child.kill("SIGKILL");
-    await child.status;
-    child = undefined;
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    start,
-    stop,
-    [Symbol.asyncDispose]: stop,
-  };
 }

@@ -224,7 +224,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     request: Request,
   ): Promise<Response> {
     return await this.#finish(
-      this.#stateOf(session, "finish"),
+      SessionHandle.stateFor(session, "finish"),
       response,
       request,
     );
@@ -262,7 +262,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     headers: Headers,
     request: Request,
   ): Promise<Response | undefined> {
-    const state = this.#stateOf(session, "finish");
+    const state = SessionHandle.stateFor(session, "finish");
     let cookie: string | undefined;
     try {
       cookie = await this.#finisher.save(state, request);
@@ -327,19 +327,6 @@ export class SessionManager<T extends object = Record<string, unknown>>
     return await this.errorResponse(error, request);
   }
 
-  /** The state of a session from this package; a TypeError otherwise. */
-  #stateOf(session: Session<T>, action: string): SessionState {
-    const state = SessionHandle.stateOf(session);
-    if (state === undefined) {
-      throw cannot(
-        `${action} session`,
-        "expected a Session from a SessionManager",
-        session,
-      );
-    }
-    return state;
-  }
-
   /**
    * Loads the session of a token, for work outside HTTP (a WebSocket, a job,
    * a test). A token that is malformed, unknown or expired gives a new,
@@ -391,7 +378,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * ```
    */
   async commit(session: Session<T>): Promise<{ token: string; expiry: Date }> {
-    const state = this.#stateOf(session, "commit");
+    const state = SessionHandle.stateFor(session, "commit");
     const outcome = await this.#finisher.commit(state);
     return outcome.kind === "saved"
       ? { token: outcome.token, expiry: new Date(outcome.expiry) }
