@@ -1,7 +1,6 @@
 // The session cookie: the token read from a Cookie header, and the
 // Set-Cookie values that set or clear it.
 
-import { parseCookie } from "cookie";
 import { isToken } from "./_token.ts";
 
 /** Cookie options, checked, with every default filled in. */
@@ -27,9 +26,8 @@ const DOMAIN =
   /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const SAME_SITE = { strict: "Strict", lax: "Lax", none: "None" } as const;
 
-const tokenOrSkip = (value: string): string | undefined =>
-  isToken(value) ? value : undefined;
-const PARSE_OPTIONS = { decode: tokenOrSkip };
+/** Whether a character code is one of the spaces RFC 6265 lets around a pair. */
+const isSpace = (code: number): boolean => code === 32 || code === 9;
 
 /** Reads and writes the session cookie of one configuration. */
 export class SessionCookie {
@@ -86,11 +84,34 @@ export class SessionCookie {
    * whose value has the shape of a token. Anything else reads as no token.
    */
   read(header: string): string | undefined {
-    try {
-      return parseCookie(header, PARSE_OPTIONS)[this.name];
-    } catch {
-      return undefined;
+    // Pairs as the `cookie` package splits them (at ";", then at the first
+    // "=", spaces and tabs trimmed), without making an object of them all:
+    // only this cookie's values are sliced.
+    const name = this.name;
+    const length = header.length;
+    let start = 0;
+    while (start < length) {
+      const equals = header.indexOf("=", start);
+      if (equals === -1) return undefined;
+      let end = header.indexOf(";", start);
+      if (end === -1) end = length;
+      if (equals < end) {
+        let from = start;
+        while (from < equals && isSpace(header.charCodeAt(from))) from++;
+        let to = equals;
+        while (to > from && isSpace(header.charCodeAt(to - 1))) to--;
+        if (to - from === name.length && header.startsWith(name, from)) {
+          from = equals + 1;
+          while (from < end && isSpace(header.charCodeAt(from))) from++;
+          to = end;
+          while (to > from && isSpace(header.charCodeAt(to - 1))) to--;
+          const value = header.slice(from, to);
+          if (isToken(value)) return value;
+        }
+      }
+      start = end + 1;
     }
+    return undefined;
   }
 
   /**

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { fakeTime } from "./_test_helpers.ts";
+import { fakeTime, fc, parseCookie } from "./_test_helpers.ts";
+import { isToken } from "./_token.ts";
 import { LAST_COOKIE_TIME, SessionCookie } from "./_cookie.ts";
 import { managerConfig } from "./_options.ts";
 
@@ -17,6 +18,38 @@ Deno.test("SessionCookie.read() finds the first well-formed token of its cookie"
   assert.equal(session.read(`session="${token}"`), undefined);
   assert.equal(session.read(""), undefined);
   assert.equal(session.read("session"), undefined);
+  assert.equal(session.read(` \tsession \t= ${token}\t ;x=1`), token);
+  assert.equal(session.read(`x; session=${token}`), token);
+});
+
+Deno.test("SessionCookie.read() splits a header as the cookie package does", () => {
+  const session = cookie();
+  const decode = (value: string) => isToken(value) ? value : undefined;
+  // Headers made of the pieces that matter: names, separators, spaces, tokens.
+  const piece = fc.constantFrom(
+    "session",
+    "sessio",
+    "xsession",
+    "=",
+    ";",
+    " ",
+    "\t",
+    '"',
+    token,
+    "B".repeat(43),
+    "a",
+  );
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+      const header = pieces.join("");
+      assert.equal(
+        session.read(header),
+        parseCookie(header, { decode }).session,
+        JSON.stringify(header),
+      );
+    }),
+    { numRuns: 5_000 },
+  );
 });
 
 Deno.test("SessionCookie.write() writes a persistent or a browser-session cookie", () => {

@@ -3,6 +3,12 @@
 // cache never shares one visitor's session with another.
 
 const VARY_COOKIE = /(^|,)\s*(cookie|\*)\s*(,|$)/i;
+
+/**
+ * The `Response` class, read once: Deno defines it on `globalThis` as a
+ * getter, which every mention of the global calls.
+ */
+export const WebResponse: typeof Response = Response;
 const NO_CACHE_SET_COOKIE = 'no-cache="Set-Cookie"';
 
 /**
@@ -13,14 +19,15 @@ export function addSessionHeaders(
   headers: Headers,
   cookie: string | undefined,
 ): void {
+  // append, not set: the same where the header is missing, and cheaper.
   const vary = headers.get("vary");
-  if (vary === null) headers.set("vary", "Cookie");
-  else if (!VARY_COOKIE.test(vary)) headers.append("vary", "Cookie");
+  if (vary === null || !VARY_COOKIE.test(vary)) {
+    headers.append("vary", "Cookie");
+  }
   if (cookie === undefined) return;
   headers.append("set-cookie", cookie);
   const cacheControl = headers.get("cache-control");
-  if (cacheControl === null) headers.set("cache-control", NO_CACHE_SET_COOKIE);
-  else if (!cacheControl.includes(NO_CACHE_SET_COOKIE)) {
+  if (cacheControl === null || !cacheControl.includes(NO_CACHE_SET_COOKIE)) {
     headers.append("cache-control", NO_CACHE_SET_COOKIE);
   }
 }
@@ -47,12 +54,9 @@ export function withSessionHeaders(
       // Immutable headers (`Response.redirect()`, a `fetch()` response).
     }
   }
-  let copy: Response;
-  try {
-    copy = new Response(response.body, response);
-  } catch {
-    // A status no Response can be made with (101, a WebSocket upgrade): its
-    // response is made for one request, so it can take the headers itself.
+  // A status no Response can be made with (101, a WebSocket upgrade): its
+  // response is made for one request, so it can take the headers itself.
+  if (response.status < 200) {
     try {
       addSessionHeaders(response.headers, cookie);
     } catch {
@@ -60,6 +64,20 @@ export function withSessionHeaders(
     }
     return response;
   }
+  const body = response.body;
+  if (body === null) {
+    // Without a body, a clone is the cheaper copy: it takes the header list
+    // as it is, where a new Response checks every header again. Its headers
+    // are as immutable as the original's, though.
+    const clone = response.clone();
+    try {
+      addSessionHeaders(clone.headers, cookie);
+      return clone;
+    } catch {
+      // Immutable headers (`Response.redirect()`): a new response below.
+    }
+  }
+  const copy = new WebResponse(body, response);
   addSessionHeaders(copy.headers, cookie);
   return copy;
 }

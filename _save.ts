@@ -113,7 +113,39 @@ export class Saver {
    * answers at once, else by a promise.
    */
   save(state: SessionState): SaveOutcome | Promise<SaveOutcome> {
+    const life = state.life;
+    if (life.kind === "loaded" && this.#access.inMemory) {
+      const kept = this.#keptInMemory(state, life.from);
+      if (kept !== undefined) return kept;
+    }
     return this.#access.run(this.#save(state));
+  }
+
+  /**
+   * The commonest save, done without the steps of `#update` (their
+   * generators cost more than the rest of it): a session of an in-memory
+   * store that would store the bytes and expiry it already has, and that no
+   * other request saved since it was loaded, needs no write. `undefined`
+   * when the session is not that case, for `#update` to decide.
+   */
+  #keptInMemory(state: SessionState, from: Origin): SaveOutcome | undefined {
+    const expiry = from.stored?.expiry;
+    if (
+      state.dirty || from.version === undefined || expiry === undefined ||
+      this.expiryMoves(state, from.stored)
+    ) {
+      return undefined;
+    }
+    // An in-memory store answers at once: no promise.
+    const found = this.#access.read(from.key) as Entry | undefined;
+    if (found?.version !== from.version) return undefined;
+    return this.#saved(
+      state,
+      from.key,
+      from.token,
+      from.data,
+      expiry.getTime(),
+    );
   }
 
   *#save(state: SessionState): Steps<SaveOutcome> {

@@ -23,6 +23,7 @@ class SlotEntry implements VersionedEntry {
   readonly version: Uint8Array;
   readonly ended: boolean;
   #expiry: number;
+  #date: Date | undefined = undefined;
 
   constructor(data: Uint8Array, ended: boolean, expiry: number) {
     this.data = this.version = data;
@@ -31,7 +32,7 @@ class SlotEntry implements VersionedEntry {
   }
 
   get expiry(): Date {
-    return new Date(this.#expiry);
+    return this.#date ??= new Date(this.#expiry);
   }
 }
 

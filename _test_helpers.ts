@@ -1,17 +1,20 @@
 // Helpers that several test files share: fake time, the shape of a token,
 // a client with a cookie jar, a browser, and a store whose capabilities,
 // pauses and call counts a test chooses; with the servers of
-// `_test_servers.ts`, so a test imports this one module. The test-only dependencies are pinned here,
-// not in deno.json, whose import map holds what the package runs with.
+// `_test_servers.ts`, so a test imports this one module. The tests'
+// dependencies are pinned here: the package itself has none. The `cookie`
+// package is the tests' reference for reading cookies as browsers send them
+// and servers parse them.
 import assert from "node:assert/strict";
 import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
-import { parseSetCookie } from "cookie";
+import { parseSetCookie } from "npm:cookie@2.0.2";
 import { SessionManager } from "./manager.ts";
 import { MemStore } from "./memstore.ts";
 import type { SessionManagerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
 
 export { default as fc } from "npm:fast-check@4.10.2";
+export { parseCookie, parseSetCookie, type SetCookie } from "npm:cookie@2.0.2";
 export * from "./_test_servers.ts";
 import type {
   IterableStore,

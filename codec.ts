@@ -96,7 +96,11 @@ function changedBy(value: unknown): string | undefined {
   return "values must be null, booleans, finite numbers, strings, arrays or plain objects";
 }
 
-function checkJson(value: unknown, path: string, seen: Set<object>): void {
+function checkJson(
+  value: unknown,
+  path: string,
+  seen: Set<object> | undefined,
+): void {
   const where = path ? ` at ${path}` : "";
   const problem = changedBy(value);
   if (problem !== undefined) {
@@ -105,6 +109,7 @@ function checkJson(value: unknown, path: string, seen: Set<object>): void {
     );
   }
   if (typeof value !== "object" || value === null) return;
+  seen ??= new Set(); // made only for an object: most values put are not
   if (seen.has(value)) {
     throw new TypeError(
       `Cannot encode a circular structure: the value at ${
@@ -216,6 +221,6 @@ export const jsonCodec: Codec = {
   },
 
   check(value: unknown): void {
-    checkJson(value, "", new Set());
+    checkJson(value, "", undefined);
   },
 };

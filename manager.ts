@@ -11,7 +11,11 @@ import { SessionCookie } from "./_cookie.ts";
 import { ContentsCodec } from "./_contents.ts";
 import { cannot, valueName } from "./_errors.ts";
 import { SessionFinisher } from "./_finish.ts";
-import { addSessionHeaders, withSessionHeaders } from "./_headers.ts";
+import {
+  addSessionHeaders,
+  WebResponse,
+  withSessionHeaders,
+} from "./_headers.ts";
 import { SessionOpener } from "./_open.ts";
 import { managerConfig } from "./_options.ts";
 import { Saver } from "./_save.ts";
@@ -148,8 +152,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
         return await this.errorResponse(error, request);
       }
       let response = handler(request, session, info as Info);
-      if (!(response instanceof Response)) response = await response;
-      if (!(response instanceof Response)) {
+      if (!(response instanceof WebResponse)) response = await response;
+      if (!(response instanceof WebResponse)) {
         throw new TypeError(
           `Cannot send the response: the handler returned ${
             valueName(response)

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { parseSetCookie } from "cookie";
 import {
   app,
   client,
   fakeTime,
+  parseSetCookie,
   setup,
   TestStore,
   tokenOf,

@@ -2,8 +2,7 @@
 // the handler, never gives a 5xx, and never makes the manager adopt a token
 // it did not issue.
 import assert from "node:assert/strict";
-import { fc } from "./_test_helpers.ts";
-import { parseSetCookie } from "cookie";
+import { fc, parseSetCookie } from "./_test_helpers.ts";
 import { MemStore } from "./memstore.ts";
 import { SessionManager } from "./manager.ts";
 

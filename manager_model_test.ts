@@ -1,11 +1,11 @@
 // The model test: random batches of overlapping requests of one or two
 // browsers, and time passing, against a model of the rules in plain data.
 import assert from "node:assert/strict";
-import { parseSetCookie } from "cookie";
 import {
   fakeTime,
   fc,
   type Key,
+  parseSetCookie,
   perform,
   type Step,
   TestStore,

@@ -2,8 +2,13 @@
 // by key onto the session as stored, and a session that ended while a
 // request ran is never brought back by it.
 import assert from "node:assert/strict";
-import { parseSetCookie } from "cookie";
-import { perform, type Step, TestStore, tokenOf } from "./_test_helpers.ts";
+import {
+  parseSetCookie,
+  perform,
+  type Step,
+  TestStore,
+  tokenOf,
+} from "./_test_helpers.ts";
 import { jsonCodec } from "./codec.ts";
 import { MemStore } from "./memstore.ts";
 import { SessionManager } from "./manager.ts";

@@ -3,8 +3,13 @@
 // merged, and a sign-in or sign-out on one process ends the old token
 // everywhere, even for a request still running on another.
 import assert from "node:assert/strict";
-import { parseSetCookie, type SetCookie } from "cookie";
-import { freePort, startDeno, startRedis } from "./_test_helpers.ts";
+import {
+  freePort,
+  parseSetCookie,
+  type SetCookie,
+  startDeno,
+  startRedis,
+} from "./_test_helpers.ts";
 
 /** What the servers of these tests run with: the test lockfile, KV, I/O. */
 const FLAGS = [

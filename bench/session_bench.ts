@@ -23,7 +23,7 @@ Deno.bench("Cookie header: cookie's parseCookie", { group: "cookie" }, () => {
   parseCookie(header);
 });
 const sessionCookie = new SessionCookie(managerConfig().cookie, true);
-Deno.bench("Cookie header: SessionCookie.read (parseCookie + token check)", {
+Deno.bench("Cookie header: SessionCookie.read (its own scan + token check)", {
   group: "cookie",
 }, () => {
   sessionCookie.read(header);

@@ -19,7 +19,7 @@ const config = JSON.parse(
   version: string;
   license: string;
   exports: Record<string, string>;
-  imports: Record<string, string>;
+  imports?: Record<string, string>;
 };
 
 /** `npm:name@range/sub` → `name/sub`; `./x.ts` → `./x.js`; else as is. */
@@ -74,7 +74,7 @@ for (const file of await modules()) {
 }
 
 const dependencies: Record<string, string> = {};
-for (const [name, target] of Object.entries(config.imports)) {
+for (const [name, target] of Object.entries(config.imports ?? {})) {
   dependencies[name] = target.replace(/^npm:[^@]+@/, "");
 }
 await Deno.writeTextFile(
