@@ -3,13 +3,13 @@
 // cache never shares one visitor's session with another.
 
 const VARY_COOKIE = /(^|,)\s*(cookie|\*)\s*(,|$)/i;
+const NO_CACHE_SET_COOKIE = 'no-cache="Set-Cookie"';
 
 /**
  * The `Response` class, read once: Deno defines it on `globalThis` as a
  * getter, which every mention of the global calls.
  */
 export const WebResponse: typeof Response = Response;
-const NO_CACHE_SET_COOKIE = 'no-cache="Set-Cookie"';
 
 /**
  * Adds the session's headers to `headers` in place; throws when they are

@@ -501,3 +501,40 @@ Deno.test("SessionManager writes nothing when a put changed nothing, after check
     "Hello from a session!",
   );
 });
+
+Deno.test("SessionManager.loadAndSave() sets the cookie on a WebSocket upgrade", async () => {
+  using sessions = new SessionManager<{ socket: boolean }>();
+  const opened = Promise.withResolvers<void>();
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    sessions.loadAndSave((request, session) => {
+      session.put("socket", true);
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      socket.onopen = () => {
+        socket.close();
+        opened.resolve();
+      };
+      return response;
+    }),
+  );
+  using connection = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: server.addr.port,
+  });
+  await connection.write(new TextEncoder().encode(
+    "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n" +
+      "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+  ));
+  let head = "";
+  const buffer = new Uint8Array(4096);
+  while (!head.includes("\r\n\r\n")) {
+    const n = await connection.read(buffer);
+    if (n === null) break;
+    head += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  await opened.promise;
+  assert.match(head, /^HTTP\/1\.1 101 /);
+  assert.match(head, /\r\nset-cookie: session=[\w-]{43};/i);
+  assert.match(head, /\r\nvary: Cookie\r\n/i);
+});
