@@ -95,19 +95,23 @@ export class SessionCookie {
       if (equals === -1) return undefined;
       let end = header.indexOf(";", start);
       if (end === -1) end = length;
-      if (equals < end) {
-        let from = start;
-        while (from < equals && isSpace(header.charCodeAt(from))) from++;
-        let to = equals;
+      if (equals > end) {
+        // Pairs without "=" up to the next one: go straight to the pair
+        // that has it, so that a header of many ";" costs one pass.
+        start = header.lastIndexOf(";", equals - 1) + 1;
+        continue;
+      }
+      let from = start;
+      while (from < equals && isSpace(header.charCodeAt(from))) from++;
+      let to = equals;
+      while (to > from && isSpace(header.charCodeAt(to - 1))) to--;
+      if (to - from === name.length && header.startsWith(name, from)) {
+        from = equals + 1;
+        while (from < end && isSpace(header.charCodeAt(from))) from++;
+        to = end;
         while (to > from && isSpace(header.charCodeAt(to - 1))) to--;
-        if (to - from === name.length && header.startsWith(name, from)) {
-          from = equals + 1;
-          while (from < end && isSpace(header.charCodeAt(from))) from++;
-          to = end;
-          while (to > from && isSpace(header.charCodeAt(to - 1))) to--;
-          const value = header.slice(from, to);
-          if (isToken(value)) return value;
-        }
+        const value = header.slice(from, to);
+        if (isToken(value)) return value;
       }
       start = end + 1;
     }
