@@ -11,9 +11,10 @@ export interface DenoProcess extends AsyncDisposable {
 
 /**
  * Runs `deno <args>`, and resolves once it printed `ready` (a server's
- * "Listening" line) on `stream`: a test waits for a fact, not for a time.
- * Killed with SIGKILL when disposed (`deno serve` waits on SIGTERM for
- * kept-alive connections to close).
+ * "Listening" line) on `stream`, and, with `port`, once that port takes
+ * connections (Oak says it listens before its socket is bound): a test
+ * waits for a fact, not for a time. Killed with SIGKILL when disposed
+ * (`deno serve` waits on SIGTERM for kept-alive connections to close).
  */
 export async function startDeno(
   args: string[],
@@ -21,6 +22,7 @@ export async function startDeno(
     env?: Record<string, string>;
     ready: string;
     stream: "stdout" | "stderr";
+    port?: number;
   },
 ): Promise<DenoProcess> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -37,6 +39,7 @@ export async function startDeno(
       if (done) throw new Error(`deno ${args.join(" ")} exited: ${seen}`);
       seen += value;
     }
+    if (options.port !== undefined) await accepting(options.port);
   } catch (error) {
     child.kill("SIGKILL");
     await child.status;
@@ -64,6 +67,19 @@ export interface RedisServer extends AsyncDisposable {
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
+}
+
+/** Resolves once 127.0.0.1:`port` takes a connection; throws after 10 s. */
+async function accepting(port: number): Promise<void> {
+  for (let tries = 0; tries < 500; tries++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  throw new Error(`Nothing took connections on port ${port} in 10 s`);
 }
 
 /** A free TCP port on 127.0.0.1. */

@@ -63,6 +63,11 @@ Deno.test("examples/oak.ts works over real HTTP", async () => {
     "--allow-env",
     `--lock=${new URL("../test.lock", import.meta.url).pathname}`,
     import.meta.resolve("./oak.ts"),
-  ], { env: { PORT: String(port) }, ready: "listening", stream: "stdout" });
+  ], {
+    env: { PORT: String(port) },
+    ready: "listening",
+    stream: "stdout",
+    port,
+  });
   await walkThrough(browser(fetch, `http://127.0.0.1:${port}`));
 });
