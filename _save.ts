@@ -129,23 +129,22 @@ export class Saver {
    * when the session is not that case, for `#update` to decide.
    */
   #keptInMemory(state: SessionState, from: Origin): SaveOutcome | undefined {
-    const expiry = from.stored?.expiry;
-    if (
-      state.dirty || from.version === undefined || expiry === undefined ||
-      this.expiryMoves(state, from.stored)
-    ) {
+    if (from.version === undefined || !this.#keeps(state, from.stored)) {
       return undefined;
     }
     // An in-memory store answers at once: no promise.
     const found = this.#access.read(from.key) as Entry | undefined;
     if (found?.version !== from.version) return undefined;
-    return this.#saved(
-      state,
-      from.key,
-      from.token,
-      from.data,
-      expiry.getTime(),
-    );
+    const at = from.stored!.expiry!.getTime();
+    return this.#saved(state, from.key, from.token, from.data, at);
+  }
+
+  /**
+   * Whether saving the session would store what is stored: the bytes it was
+   * loaded from (nothing changed), and an expiry that need not move.
+   */
+  #keeps(state: SessionState, stored: Origin["stored"]): boolean {
+    return !state.dirty && !this.expiryMoves(state, stored);
   }
 
   *#save(state: SessionState): Steps<SaveOutcome> {
@@ -257,8 +256,7 @@ export class Saver {
         const decoded = this.#contents.decode(loaded, false);
         if (decoded !== undefined) state.rebase(decoded.contents);
       }
-      const data = this.#contents.encode(state, loaded);
-      if (!renew && data === loaded && !this.expiryMoves(state, stored)) {
+      if (!renew && this.#keeps(state, stored)) {
         // Nothing to write: the session stays as stored, if it still is.
         if (!current) {
           const found = yield* read(from.key);
@@ -268,8 +266,9 @@ export class Saver {
           }
         }
         const at = stored!.expiry!.getTime();
-        return this.#saved(state, from.key, from.token, data, at);
+        return this.#saved(state, from.key, from.token, loaded, at);
       }
+      const data = this.#contents.encode(state, loaded);
       const expiry = this.expiry(state);
       let { token, key } = from;
       let writes: VersionedWrite[];

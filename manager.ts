@@ -160,13 +160,11 @@ export class SessionManager<T extends object = Record<string, unknown>>
           }, not a Response`,
         );
       }
-      const finished = this.#finish(
+      return await this.#finish(
         SessionHandle.stateOf(session)!,
         response,
         request,
       );
-      // No await for a response that is ready: a tick less per request.
-      return finished instanceof Promise ? await finished : finished;
     };
   }
 
