@@ -7,7 +7,12 @@
 // on Deno.serve must cost at least; and "bare", a handler that reads nothing.
 // For rows on Redis, the Redis commands per request (INFO commandstats).
 //
-//   deno task bench:http [--duration 5] [--rounds 3] [--only a,b,...] [--quick]
+//   deno task bench:http [--duration 5] [--rounds 3] [--only a,b,...]
+//     [--also file,...] [--quick]
+//
+// --also adds servers of the seed example's routes, given as files (another
+// checkout's examples/server.ts, a variant under test), as rows of their own:
+// an A/B of two versions in one run, beside the limit.
 //
 // Installs wrk and redis-server with apt-get when they are missing (needs
 // root), and the Node peers with npm into a scratch folder.
@@ -23,6 +28,7 @@ const quick = args.includes("--quick");
 const duration = Number(option("duration") ?? (quick ? 2 : 5));
 const rounds = Number(option("rounds") ?? (quick ? 1 : 3));
 const only = option("only")?.split(",");
+const also = option("also")?.split(",") ?? [];
 const here = new URL(".", import.meta.url).pathname;
 const root = new URL("..", import.meta.url).pathname;
 const deno = Deno.execPath();
@@ -235,9 +241,15 @@ const ROWS: Row[] = [
   },
 ];
 
-const rows = ROWS.filter((row) =>
-  only === undefined || only.includes(row.key) || row.baseline
-);
+const rows = [
+  ...ROWS.filter((row) =>
+    only === undefined || only.includes(row.key) || row.baseline
+  ),
+  ...also.map((file): Row => {
+    const path = new URL(file, `file://${Deno.cwd()}/`).pathname;
+    return { key: file, name: file, command: denoRun(path) };
+  }),
+];
 
 if (rows.some((row) => row.node)) {
   try {
