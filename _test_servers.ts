@@ -2,7 +2,7 @@
 // app process) and a redis-server of their own, each on a free port and
 // stopped when disposed. Test-only.
 
-export { createClient } from "npm:redis@6.3.1";
+export { createClient, createCluster } from "npm:redis@6.3.1";
 
 /** A Deno process a test started; killed when disposed. */
 export interface DenoProcess extends AsyncDisposable {

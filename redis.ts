@@ -39,27 +39,41 @@ export interface RedisClient {
   };
 }
 
-// An entry is one Redis string: a 32-byte ASCII header, then the bytes.
+// An entry is one Redis string: a 33-byte ASCII header, then the bytes.
 // The header holds the version (16 hex digits, random for every write), the
-// expiry (15 decimal digits of ms since the epoch), and "s" for a session
-// or "e" for the marker of an ended session. The key also expires in Redis
-// (PXAT), but the expiry in the header decides: live while Date.now() <
-// expiry, on the application's clock.
-const HEADER = 32;
+// expiry (16 decimal digits of ms since the epoch: up to the last valid
+// Date, 8.64e15), and "s" for a session or "e" for the marker of an ended
+// session. The expiry in the header decides: live while Date.now() <
+// expiry, on the application's clock. The key also expires in Redis, after
+// the same span (PX, counted from the application's clock, so a Redis host
+// whose clock differs neither cuts a session short nor keeps it longer
+// than that span). A value that is not one of ours reads as no entry.
+const HEADER = 33;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
  * Writes all of KEYS, or none: each key's version must still be the one
- * given ("" for no live entry). ARGV[1] is now (ms); then for each key, the
- * version wanted, the new value, and its expiry.
+ * given ("" for no live entry). ARGV[1] is now (ms, the application's
+ * clock); then for each key, the version wanted, the new value, and the ms
+ * left until its expiry (at most 0: the key is removed).
  */
 const COMPARE_AND_SET = `
 local now = tonumber(ARGV[1])
+local function expiry(value)
+  if type(value) ~= 'string' or #value < 33 then return nil end
+  local kind = string.sub(value, 33, 33)
+  local digits = string.sub(value, 17, 32)
+  if (kind ~= 's' and kind ~= 'e') or not string.match(digits, '^%d+$') then
+    return nil
+  end
+  return tonumber(digits)
+end
 for i = 1, #KEYS do
   local wanted = ARGV[3 * i - 1]
   local current = redis.call('GET', KEYS[i])
-  local live = current and tonumber(string.sub(current, 17, 31)) > now
+  local expires = expiry(current)
+  local live = expires ~= nil and expires > now
   if wanted == '' then
     if live then return 0 end
   elseif not live or string.sub(current, 1, 16) ~= wanted then
@@ -67,11 +81,11 @@ for i = 1, #KEYS do
   end
 end
 for i = 1, #KEYS do
-  local expiry = ARGV[3 * i + 1]
-  if tonumber(expiry) <= now then
+  local span = ARGV[3 * i + 1]
+  if tonumber(span) <= 0 then
     redis.call('DEL', KEYS[i])
   else
-    redis.call('SET', KEYS[i], ARGV[3 * i], 'PXAT', expiry)
+    redis.call('SET', KEYS[i], ARGV[3 * i], 'PX', span)
   end
 end
 return 1
@@ -86,7 +100,7 @@ function newVersion(): string {
 /** A stored value: the header, then `data`. */
 function encode(data: Uint8Array, expiry: number, ended: boolean): Buffer {
   const header = `${newVersion()}${
-    String(Math.max(0, Math.floor(expiry))).padStart(15, "0")
+    String(Math.max(0, Math.floor(expiry))).padStart(16, "0")
   }${ended ? "e" : "s"}`;
   const value = Buffer.allocUnsafe(HEADER + data.byteLength);
   encoder.encodeInto(header, value);
@@ -100,11 +114,12 @@ function decode(value: unknown): VersionedEntry | undefined {
     return undefined;
   }
   const header = decoder.decode(value.subarray(0, HEADER));
-  const expiry = Number(header.slice(16, 31));
-  const kind = header[31];
-  if (!Number.isFinite(expiry) || (kind !== "s" && kind !== "e")) {
+  const digits = header.slice(16, 32);
+  const kind = header[32];
+  if (!/^\d{16}$/.test(digits) || (kind !== "s" && kind !== "e")) {
     return undefined;
   }
+  const expiry = Number(digits);
   return {
     // A copy of the bytes alone (Buffer's own slice() would be a view).
     data: new Uint8Array(value.subarray(HEADER)),
@@ -129,11 +144,11 @@ function globEscape(pattern: string): string {
  * from npm `redis`) and closes it; the store uses a view of it that reads
  * values as bytes. Keys are `prefix` + token. A session is live while
  * `Date.now() < expiry` on the application's clock; the key also expires in
- * Redis (`PXAT`), so nothing outlives it. `all()` walks the keys with
+ * Redis after the same span (`PX`), so nothing outlives it. `all()` walks the keys with
  * `SCAN`, never `KEYS`. A save with compare-and-set is one round trip (a
  * Lua script, `EVALSHA`); so is a renewal, which writes two keys in one
- * script (on Redis Cluster, give the prefix a hash tag, `"{session}:"`, so
- * both keys are in one slot).
+ * script. A Redis Cluster client (`createCluster()`) is refused: give the
+ * store a client of one node.
  *
  * @example Sessions in Redis
  * ```ts ignore
@@ -161,8 +176,8 @@ export class RedisStore implements IterableStore, VersionedStore {
    *
    * @param client A node-redis client (`createClient()`), connected.
    * @param options The key prefix and the command timeout.
-   * @throws {TypeError} When `client` is not a node-redis client, or an
-   * option has the wrong type.
+   * @throws {TypeError} When `client` is not a node-redis client of one
+   * node (a cluster client is refused), or an option has the wrong type.
    * @throws {RangeError} When `commandTimeout` is not positive.
    *
    * @example A store with its own prefix
@@ -182,6 +197,14 @@ export class RedisStore implements IterableStore, VersionedStore {
     ) {
       throw new TypeError(
         "Cannot create RedisStore: client must be a node-redis client (createClient() from npm redis)",
+      );
+    }
+    if (
+      typeof (client as { getSlotMaster?: unknown }).getSlotMaster ===
+        "function"
+    ) {
+      throw new TypeError(
+        "Cannot create RedisStore: a Redis Cluster client (createCluster()) is not supported, give it a client of one node (createClient())",
       );
     }
     this.#redis = client.withTypeMapping({ [BLOB_STRING]: Buffer });
@@ -226,15 +249,16 @@ export class RedisStore implements IterableStore, VersionedStore {
     const key = this.#prefix + checkToken(action, token);
     checkData(action, data);
     const time = timeOf(action, expiry);
-    if (time <= Date.now()) {
+    const span = Math.floor(time) - Date.now();
+    if (span <= 0) {
       await this.#send(["DEL", key]);
     } else {
       await this.#send([
         "SET",
         key,
         encode(data, time, false),
-        "PXAT",
-        `${time}`,
+        "PX",
+        `${span}`,
       ]);
     }
   }
@@ -331,13 +355,18 @@ export class RedisStore implements IterableStore, VersionedStore {
    */
   async commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean> {
     checkWrites("commit versioned", writes);
+    const now = Date.now();
     const keys: string[] = [];
-    const args: (string | Buffer)[] = [`${Date.now()}`];
+    const args: (string | Buffer)[] = [`${now}`];
     for (const { token, ifVersion, data, expiry, ended } of writes) {
       if (ifVersion !== null && typeof ifVersion !== "string") return false;
       const time = Math.floor(expiry.getTime());
       keys.push(this.#prefix + token);
-      args.push(ifVersion ?? "", encode(data, time, ended === true), `${time}`);
+      args.push(
+        ifVersion ?? "",
+        encode(data, time, ended === true),
+        `${time - now}`,
+      );
     }
     const result = await this.#script(keys, args);
     return result === 1;

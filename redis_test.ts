@@ -1,7 +1,14 @@
 // RedisStore against a real redis-server that each test starts on a free
 // port, with persistence off, and stops.
 import assert from "node:assert/strict";
-import { client, createClient, startRedis, tokenOf } from "./_test_helpers.ts";
+import {
+  client,
+  createClient,
+  createCluster,
+  startRedis,
+  tokenOf,
+} from "./_test_helpers.ts";
+import { FrozenClock } from "./_store_checks.ts";
 import { SessionManager } from "./manager.ts";
 import { RedisStore } from "./redis.ts";
 import { isVersionedStore } from "./store.ts";
@@ -125,4 +132,86 @@ Deno.test("new RedisStore() checks its client and options", async () => {
   });
   assert.throws(() => new RedisStore(redis, { commandTimeout: 0 }), RangeError);
   assert.equal(isVersionedStore(new RedisStore(redis)), true);
+});
+
+Deno.test("new RedisStore() refuses a Redis Cluster client it cannot drive", () => {
+  const cluster = createCluster({
+    rootNodes: [{ url: "redis://127.0.0.1:1" }],
+  });
+  assert.throws(() => new RedisStore(cluster as never), {
+    name: "TypeError",
+    message: /Redis Cluster client \(createCluster\(\)\) is not supported/,
+  });
+});
+
+Deno.test("RedisStore keeps the app's expiry when Redis's clock differs", async (t) => {
+  await using server = await startRedis();
+  await using redis = await connect(server.url);
+  const store = new RedisStore(redis);
+  for (const skew of [-120_000, 120_000]) {
+    await t.step(`app clock ${skew / 1000} s off`, async () => {
+      using clock = new FrozenClock();
+      clock.now += skew;
+      const expiry = new Date(clock.now + 60_000);
+      await store.commit("plain", new Uint8Array([1]), expiry);
+      const versioned = await store.commitVersioned([
+        { token: "cas", ifVersion: null, data: new Uint8Array([2]), expiry },
+      ]);
+      assert.equal(versioned, true);
+      for (const token of ["plain", "cas"]) {
+        assert.ok(await store.find(token), `${token} is live`);
+        const ttl = await redis.pTTL(`session:${token}`);
+        assert.ok(ttl > 55_000 && ttl <= 60_000, `${token} lives 60 s: ${ttl}`);
+      }
+      clock.now += 60_000;
+      assert.equal(await store.find("plain"), undefined, "gone at expiry");
+      await store.delete("plain");
+      await store.delete("cas");
+    });
+  }
+});
+
+Deno.test("RedisStore keeps a session that expires at the last valid Date", async () => {
+  await using server = await startRedis();
+  await using redis = await connect(server.url);
+  const store = new RedisStore(redis);
+  const last = new Date(8.64e15);
+  await store.commit("a", new Uint8Array([1]), last);
+  assert.deepEqual(await store.find("a"), new Uint8Array([1]));
+  assert.equal((await store.findVersioned("a"))?.expiry.getTime(), 8.64e15);
+  assert.equal(
+    await store.commitVersioned([
+      { token: "b", ifVersion: null, data: new Uint8Array([2]), expiry: last },
+    ]),
+    true,
+  );
+  assert.equal((await store.all()).size, 2);
+});
+
+Deno.test("RedisStore reads a value that is not its own as no entry, everywhere", async () => {
+  await using server = await startRedis();
+  await using redis = await connect(server.url);
+  const store = new RedisStore(redis);
+  const foreign = [
+    "short",
+    "x".repeat(40),
+    "0123456789abcdef000173358000000s{}", // a 15-digit expiry
+    "0123456789abcdef00017335800000000x{}", // an unknown kind
+  ];
+  for (const [i, value] of foreign.entries()) {
+    await redis.set(`session:f${i}`, value);
+    assert.equal(await store.find(`f${i}`), undefined, value);
+    assert.equal(await store.findVersioned(`f${i}`), undefined, value);
+    const write = {
+      token: `f${i}`,
+      ifVersion: null,
+      data: new Uint8Array([i]),
+      expiry: new Date(Date.now() + 60_000),
+    };
+    assert.equal(await store.commitVersioned([write]), true, value);
+    assert.deepEqual(await store.find(`f${i}`), new Uint8Array([i]));
+  }
+  await redis.set("session:other", "short");
+  await redis.hSet("session:hash", "a", "1"); // not a string: MGET gives nil
+  assert.equal((await store.all()).size, foreign.length);
 });
