@@ -29,6 +29,23 @@ export interface Chunk {
   data: Uint8Array;
 }
 
+/**
+ * The latest time KV lets a key expire (ms since the epoch, in the year
+ * 262143); a later expiry is kept in the head, and KV removes the keys then.
+ */
+const KV_LAST_EXPIRY = 8_210_266_876_799_999;
+
+/** Whether a value read from KV is a head a KvStore wrote. */
+export function isHead(value: unknown): value is Head {
+  if (typeof value !== "object" || value === null) return false;
+  const head = value as Partial<Head>;
+  return typeof head.expiry === "number" && typeof head.ended === "boolean" &&
+    typeof head.id === "string" &&
+    (head.data instanceof Uint8Array ||
+      (head.data === undefined && Number.isInteger(head.chunks) &&
+        head.chunks! > 0 && head.chunks! <= MAX_CHUNKS));
+}
+
 /** The keys of one session: its head's, and its chunks'. */
 export type KeyOf = (chunk?: number) => Deno.KvKey;
 
@@ -40,8 +57,9 @@ export function putEntry(
   expiry: number,
   ended: boolean,
 ): void {
-  const expireIn = expiry - Date.now();
-  if (expireIn <= 0) return removeEntry(atomic, key);
+  const now = Date.now();
+  if (expiry <= now) return removeEntry(atomic, key);
+  const expireIn = Math.min(expiry, KV_LAST_EXPIRY) - now;
   const id = crypto.randomUUID();
   const chunks = data.length <= CHUNK ? 0 : Math.ceil(data.length / CHUNK);
   const head: Head = chunks === 0
@@ -72,7 +90,11 @@ export function joinChunks(
   head: Head,
   chunks: Deno.KvEntryMaybe<Chunk>[],
 ): Uint8Array | undefined {
-  if (chunks.some((chunk) => chunk.value?.id !== head.id)) return undefined;
+  const whole = chunks.every(({ value }) =>
+    typeof value === "object" && value !== null && value.id === head.id &&
+    value.data instanceof Uint8Array
+  );
+  if (!whole) return undefined;
   const data = new Uint8Array(
     chunks.reduce((n, c) => n + c.value!.data.length, 0),
   );

@@ -10,6 +10,7 @@
 import {
   type Chunk,
   type Head,
+  isHead,
   joinChunks,
   KV_MAX_SESSION_BYTES,
   putEntry,
@@ -224,7 +225,7 @@ export class KvStore implements IterableStore, VersionedStore {
       ) {
         const token = key[depth - 1];
         if (key.length !== depth || typeof token !== "string") continue; // a chunk
-        if (value.ended || !(now < value.expiry)) continue;
+        if (!isHead(value) || value.ended || !(now < value.expiry)) continue;
         if (value.data !== undefined) sessions.set(token, value.data);
         else chunked.push(token);
       }
@@ -374,15 +375,21 @@ export class KvStore implements IterableStore, VersionedStore {
     return (chunk) => this.#key(token, chunk);
   }
 
-  /** The live entry of a token, whole: a head and the chunks of its write. */
+  /**
+   * The live entry of a token, whole: a head and the chunks of its write.
+   * A value that is not a head, or a head whose chunks are broken (the same
+   * head read twice, its chunks missing or from another write), is no
+   * entry; a broken one is removed.
+   */
   async #read(token: string): Promise<VersionedEntry | undefined> {
+    let previous: string | undefined;
     for (let attempt = 0;; attempt++) {
       const head = await this.#locked(() =>
         this.#kv.get<Head>(this.#key(token))
       );
       this.#stats.reads++;
       const value = head.value;
-      if (value === null || !(Date.now() < value.expiry)) return undefined;
+      if (!isHead(value) || !(Date.now() < value.expiry)) return undefined;
       let data = value.data;
       if (data === undefined) {
         const keys = Array.from(
@@ -395,7 +402,16 @@ export class KvStore implements IterableStore, VersionedStore {
         this.#stats.reads++;
         data = joinChunks(value, chunks);
         if (data === undefined) {
+          if (head.versionstamp === previous) {
+            // No write landed between the reads: the chunk set is broken.
+            await this.#write((atomic) => {
+              atomic.check(head);
+              removeEntry(atomic, this.#keyOf(token));
+            });
+            return undefined;
+          }
           // A write landed between the two reads: read it again.
+          previous = head.versionstamp!;
           if (attempt < 10) continue;
           throw new Error(`Cannot read session: it kept changing while read`);
         }

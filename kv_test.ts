@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { KV_MAX_SESSION_BYTES, KvStore } from "./kv.ts";
+import { jsonCodec } from "./codec.ts";
+import { SessionManager } from "./manager.ts";
 import { isVersionedStore } from "./store.ts";
 import { testStore } from "./testing.ts";
 
@@ -60,17 +62,88 @@ Deno.test("KvStore keeps sessions up to 256 KiB whole, in chunks, and refuses la
   assert.deepEqual(all.get("big"), filled(10));
 });
 
-Deno.test("KvStore never returns half of a session", async () => {
+Deno.test("KvStore never returns half of a session: a write between its reads is read again", async () => {
   using store = await ownedStore();
   await store.commit("big", filled(200_000), inAMinute());
-  // A chunk from another write: the head no longer matches its chunks.
-  const chunk = await store.kv.get<{ id: string; data: Uint8Array }>([
-    "sessions",
-    "big",
-    1,
-  ]);
-  await store.kv.set(["sessions", "big", 1], { ...chunk.value!, id: "other" });
-  await assert.rejects(store.find("big"), /kept changing while read/);
+  let writes = 0;
+  // A KV whose first read of chunks comes after another write of the session.
+  const kv = new Proxy(store.kv, {
+    get(target, name) {
+      if (name === "getMany") {
+        return async (keys: Deno.KvKey[]) => {
+          if (writes++ === 0) {
+            await store.commit("big", filled(150_000, 7), inAMinute());
+          }
+          return target.getMany(keys);
+        };
+      }
+      const value = Reflect.get(target, name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  assert.deepEqual(await new KvStore(kv).find("big"), filled(150_000, 7));
+  assert.equal(writes, 2, "read again");
+});
+
+Deno.test("KvStore reads a broken chunk set as no session, removes it, and lists the rest", async (t) => {
+  for (
+    const [name, damage] of [
+      ["a chunk deleted", (kv: Deno.Kv) => kv.delete(["sessions", "big", 1])],
+      [
+        "a chunk of another write",
+        (kv: Deno.Kv) =>
+          kv.set(["sessions", "big", 1], { id: "other", data: filled(9) }),
+      ],
+      ["a chunk not ours", (kv: Deno.Kv) => kv.set(["sessions", "big", 0], 5)],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      using store = await ownedStore();
+      await store.commit("big", filled(200_000), inAMinute());
+      await store.commit("big2", filled(200_000, 2), inAMinute());
+      await store.commit("small", filled(10), inAMinute());
+      await damage(store.kv);
+      const all = await store.all();
+      assert.deepEqual([...all.keys()].sort(), ["big2", "small"]);
+      assert.equal(await store.find("big"), undefined);
+      assert.equal(await store.findVersioned("big"), undefined);
+      const left = [];
+      for await (
+        const { key } of store.kv.list({ prefix: ["sessions", "big"] })
+      ) {
+        left.push(key);
+      }
+      assert.deepEqual(left, [], "the broken entry is removed");
+      const write = {
+        token: "big",
+        ifVersion: null,
+        data: filled(5),
+        expiry: inAMinute(),
+      };
+      assert.equal(await store.commitVersioned([write]), true);
+      assert.deepEqual(await store.find("big"), filled(5));
+    });
+  }
+});
+
+Deno.test("KvStore reads a value that is not its own as no entry, everywhere", async () => {
+  using store = await ownedStore();
+  const mine = jsonCodec.encode({ deadline: inAMinute(), values: { a: 1 } });
+  await store.commit("mine", mine, inAMinute());
+  const foreign = [null, 5, "text", { expiry: "soon" }, [1, 2], true];
+  for (const [i, value] of foreign.entries()) {
+    await store.kv.set(["sessions", `f${i}`], value);
+  }
+  await store.kv.set(["sessions", 42], { any: "thing" }); // not a token
+  assert.deepEqual([...(await store.all()).keys()], ["mine"]);
+  for (const i of foreign.keys()) {
+    assert.equal(await store.find(`f${i}`), undefined);
+    assert.equal(await store.findVersioned(`f${i}`), undefined);
+  }
+  using sessions = new SessionManager({ store });
+  let visited = 0;
+  await sessions.iterate(() => void visited++);
+  assert.equal(visited, 1);
 });
 
 Deno.test("KvStore checks the expiry itself: KV's expiry is eventual", async () => {
@@ -138,4 +211,15 @@ Deno.test("new KvStore() checks its KV and options", async () => {
   await custom.commit("t", filled(3), inAMinute());
   assert.ok((await store.kv.get(["app", 1, "t"])).value !== null);
   assert.equal(isVersionedStore(custom), true);
+});
+
+Deno.test("KvStore keeps a session that expires at the last valid Date", async () => {
+  using store = await ownedStore();
+  const last = new Date(8.64e15);
+  await store.commit("a", filled(3), last);
+  assert.deepEqual(await store.find("a"), filled(3));
+  assert.equal((await store.findVersioned("a"))?.expiry.getTime(), 8.64e15);
+  const write = { token: "b", ifVersion: null, data: filled(4), expiry: last };
+  assert.equal(await store.commitVersioned([write]), true);
+  assert.equal((await store.all()).size, 2);
 });
