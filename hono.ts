@@ -42,7 +42,8 @@ export interface SessionVariables<T extends object> {
  * `c.get("session")` (typed by the manager's `T`). After the handlers, a
  * modified session is saved and the response gets the cookie; every
  * response gets `Vary: Cookie`. When the store fails, the response is the
- * manager's `onError`'s.
+ * manager's `onError`'s. When a handler throws, nothing is saved, and the
+ * response is Hono's error response, with no session headers.
  *
  * @param sessions The session manager.
  * @returns The middleware, for `app.use()`.
@@ -80,6 +81,9 @@ export function sessionMiddleware<T extends object>(
     }
     c.set("session", session);
     await next();
+    // A handler threw (Hono caught it and made c.res with its onError): the
+    // session is not saved, as with loadAndSave.
+    if (c.error !== undefined) return;
     const finished = await sessions.finish(session, c.res, request);
     if (finished !== c.res) {
       // Assigning c.res copies the old response's headers over the new one

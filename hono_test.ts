@@ -37,3 +37,29 @@ Deno.test("sessionMiddleware() answers with onError when the store fails", async
     assert.equal(response.headers.get("vary"), "Cookie");
   }
 });
+
+Deno.test("sessionMiddleware() saves nothing when a handler throws", async () => {
+  using sessions = new SessionManager<{ paid: boolean; n: number }>();
+  const app = new Hono().use(sessionMiddleware(sessions))
+    .get("/start", (c) => {
+      c.var.session.put("n", 1);
+      return c.text("ok");
+    })
+    .get("/pay", (c) => {
+      c.var.session.put("paid", true);
+      throw new Error("the payment failed");
+    })
+    .get("/paid", (c) => c.text(String(c.var.session.get("paid") ?? false)))
+    .onError((_error, c) => c.text("failed", 500));
+  const start = await app.request("/start");
+  const cookie = start.headers.get("set-cookie")!.split(";")[0]!;
+  const failed = await app.request("/pay", { headers: { cookie } });
+  assert.equal(failed.status, 500);
+  assert.equal(failed.headers.get("set-cookie"), null);
+  await failed.body?.cancel();
+  const paid = await app.request("/paid", { headers: { cookie } });
+  assert.equal(await paid.text(), "false");
+  const fresh = await app.request("/pay");
+  assert.equal(fresh.headers.get("set-cookie"), null, "no session is made");
+  await fresh.body?.cancel();
+});

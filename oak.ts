@@ -111,9 +111,16 @@ function requestOf(request: OakRequest): Request {
  * server, it takes only its own `Response` class.)
  */
 function send(target: OakResponse, response: Response): void {
-  // The app's body is not sent: release what it holds (a file).
+  // The app's body is not sent: release what it holds (a stream, a file).
   const unsent: unknown = target.body;
   if (unsent instanceof ReadableStream) unsent.cancel().catch(() => {});
+  else if (typeof (unsent as { close?: unknown })?.close === "function") {
+    try {
+      (unsent as { close(): void }).close();
+    } catch {
+      // Already closed.
+    }
+  }
   target.status = response.status;
   for (const name of [...target.headers.keys()]) target.headers.delete(name);
   for (const [name, value] of response.headers) {

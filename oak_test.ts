@@ -81,3 +81,27 @@ Deno.test("oak sessionMiddleware() answers with onError when the store fails", a
     assert.deepEqual(seen, ["POST /x"]);
   }
 });
+
+Deno.test("oak sessionMiddleware() closes a file given as the body when the save fails", async () => {
+  using sessions = new SessionManager<Values>({
+    store: failingStore("commit"),
+    onError: () => new Response("later", { status: 503 }),
+  });
+  const path = await Deno.makeTempFile();
+  let file: Deno.FsFile | undefined;
+  const app = new Application<SessionState<Values>>()
+    .use(sessionMiddleware(sessions))
+    .use(async (ctx) => {
+      ctx.state.session.put("n", 1);
+      file = await Deno.open(path);
+      ctx.response.body = file;
+    });
+  try {
+    const response = await handler(app)(new Request("http://localhost/"));
+    assert.equal(response.status, 503);
+    await response.body?.cancel();
+    assert.throws(() => file!.statSync(), Deno.errors.BadResource);
+  } finally {
+    await Deno.remove(path);
+  }
+});
