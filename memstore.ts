@@ -215,8 +215,9 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
       checkData(action, data);
       const time = timeOf(action, expiry);
       const table = this.#table;
-      table.fits(token, data);
-      table.set(token, new Uint8Array(data), time, false, Date.now());
+      const now = Date.now();
+      if (time > now) table.fits(token, data); // else it is a removal
+      table.set(token, new Uint8Array(data), time, false, now);
     });
   }
 
@@ -374,8 +375,10 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
 
   #commitVersioned(writes: readonly VersionedWrite[]): boolean {
     const table = this.#table;
-    checkWrites("commit versioned", writes, (w) => table.fits(w.token, w.data));
     const now = Date.now();
+    checkWrites("commit versioned", writes, (w) => {
+      if (w.expiry.getTime() > now) table.fits(w.token, w.data); // else a removal
+    });
     for (const { token, ifVersion } of writes) {
       if (!table.holds(token, ifVersion, now)) return false;
     }

@@ -112,6 +112,25 @@ Deno.test("MemStore refuses a session larger than maxBytes and changes nothing",
   assert.equal(store.bytes, 8);
 });
 
+Deno.test("MemStore removes a session committed with an expiry at or before now, whatever its size", async () => {
+  using _clock = fakeTime();
+  using store = new MemStore({ cleanupInterval: 0, maxBytes: 20 });
+  await store.commit("a", bytes("data"), inMs(1000));
+  await store.commit("a", new Uint8Array(100), inMs(0));
+  assert.equal(await store.find("a"), undefined);
+  await store.commit("b", bytes("data"), inMs(1000));
+  const read = (await store.findVersioned("b"))!;
+  const removal = {
+    token: "b",
+    ifVersion: read.version,
+    data: new Uint8Array(100),
+    expiry: inMs(-1),
+  };
+  assert.equal(await store.commitVersioned([removal]), true);
+  assert.equal(await store.findVersioned("b"), undefined);
+  assert.equal(store.bytes, 0);
+});
+
 Deno.test("MemStore.stats() counts hits, misses, expired and evicted", async () => {
   using clock = fakeTime();
   using store = new MemStore({ cleanupInterval: 100, maxSessions: 2 });
