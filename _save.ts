@@ -97,6 +97,8 @@ export class Saver {
   #access: StoreAccess;
   #contents: ContentsCodec;
   #options: SaveOptions;
+  /** The last save queued for each stored session (see `#inTurn`). */
+  #turns = new Map<string, Promise<SaveOutcome>>();
 
   constructor(
     access: StoreAccess,
@@ -118,7 +120,43 @@ export class Saver {
       const kept = this.#keptInMemory(state, life.from);
       if (kept !== undefined) return kept;
     }
-    return this.#access.run(this.#save(state));
+    const key = state.origin?.key;
+    if (key === undefined || this.#access.inMemory) {
+      return this.#access.run(this.#save(state, false));
+    }
+    return this.#inTurn(key, (behind) => this.#save(state, behind));
+  }
+
+  /**
+   * Runs a save of the session stored under `key` after the saves of it
+   * already queued in this process, so that they never conflict with each
+   * other: only writes from other processes can. A save queued behind
+   * another reads the session again before it writes (`behind`): the one
+   * before it most likely changed it. When the save before it failed, it
+   * fails with the same error, without a store call (the store is failing:
+   * each queued request answers in the time of one call, not of all of
+   * them). An in-memory store needs no turns: its saves run synchronously.
+   */
+  #inTurn(
+    key: string,
+    save: (behind: boolean) => Steps<SaveOutcome>,
+  ): SaveOutcome | Promise<SaveOutcome> {
+    const turns = this.#turns;
+    const before = turns.get(key);
+    let run: Promise<SaveOutcome>;
+    if (before === undefined) {
+      const outcome = this.#access.run(save(false));
+      if (!(outcome instanceof Promise)) return outcome;
+      run = outcome;
+    } else {
+      run = before.then(() => this.#access.run(save(true)));
+    }
+    turns.set(key, run);
+    const done = () => {
+      if (turns.get(key) === run) turns.delete(key);
+    };
+    run.then(done, done);
+    return run;
   }
 
   /**
@@ -147,19 +185,23 @@ export class Saver {
     return !state.dirty && !this.expiryMoves(state, stored);
   }
 
-  *#save(state: SessionState): Steps<SaveOutcome> {
+  /**
+   * The steps of a save; `stale`: the version the session was loaded with
+   * is likely old, so read it again before writing.
+   */
+  *#save(state: SessionState, stale: boolean): Steps<SaveOutcome> {
     const life = state.life;
     switch (life.kind) {
       case "new":
         return yield* this.#create(state);
       case "loaded":
-        return yield* this.#update(state, life.from, false);
+        return yield* this.#update(state, life.from, false, stale);
       case "renewed":
         return life.from === undefined
           ? yield* this.#create(state)
-          : yield* this.#update(state, life.from, true);
+          : yield* this.#update(state, life.from, true, stale);
       case "destroyed":
-        if (life.from !== undefined) yield* this.#end(life.from);
+        if (life.from !== undefined) yield* this.#end(life.from, stale);
         if (life.restarted) return yield* this.#create(state);
         state.ended();
         return { kind: "ended" };
@@ -224,8 +266,9 @@ export class Saver {
     state: SessionState,
     from: Origin,
     renew: boolean,
+    stale: boolean,
   ): Steps<SaveOutcome> {
-    let version: Version | undefined = from.version;
+    let version: Version | undefined = stale ? undefined : from.version;
     let loaded = from.data;
     let stored = from.stored;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -299,8 +342,9 @@ export class Saver {
    * session was renewed meanwhile, the session it was renewed to is ended
    * instead: signing out ends a sign-in that overlapped it.
    */
-  *#end(from: Origin): Steps<void> {
-    let { key, version } = from;
+  *#end(from: Origin, stale: boolean): Steps<void> {
+    let { key } = from;
+    let version = stale ? undefined : from.version;
     let stored = from.stored;
     for (let attempt = 1, hops = 0; attempt <= MAX_ATTEMPTS; attempt++) {
       if (version === undefined) {

@@ -182,7 +182,9 @@ export type Pause =
   /** after other promises (works under fake time) */
   | "microtask"
   /** after other tasks: a timer of 0 ms (needs real time) */
-  | "task";
+  | "task"
+  /** after a timer of 0 to 3 ms, drawn for each call (needs real time) */
+  | "0-3 ms";
 
 /** Options of a {@linkcode TestStore}. */
 export interface TestStoreOptions {
@@ -266,8 +268,9 @@ export class TestStore implements IterableStore, Disposable {
   async #call<R>(kind: keyof Calls, work: () => Promise<R>): Promise<R> {
     this.calls[kind]++;
     if (this.#pause === "microtask") await Promise.resolve();
-    if (this.#pause === "task") {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+    if (this.#pause === "task" || this.#pause === "0-3 ms") {
+      const ms = this.#pause === "task" ? 0 : Math.random() * 3;
+      await new Promise((resolve) => setTimeout(resolve, ms));
     }
     return await work();
   }

@@ -303,6 +303,88 @@ Deno.test("Saves of one session over a store that pauses run in turn, so none is
   }
 });
 
+Deno.test("100 overlapping requests of one session over a store that takes 0-3 ms a call all succeed and keep every key", async (t) => {
+  for (
+    const [capabilities, managers] of [
+      ["plain", 1],
+      ["versioned", 1],
+      ["versioned", 2],
+    ] as const
+  ) {
+    await t.step(`${capabilities}, ${managers} manager(s)`, async () => {
+      using store = new TestStore({ capabilities, pause: "0-3 ms" });
+      const all = Array.from(
+        { length: managers },
+        () => new SessionManager<Values>({ store, onDropped: () => {} }),
+      );
+      try {
+        const handlers = all.map((sessions) =>
+          sessions.loadAndSave((request, session) => {
+            session.put(new URL(request.url).searchParams.get("k")!, 1);
+            return new Response("ok");
+          })
+        );
+        const first = await handlers[0]!(
+          new Request("http://localhost/?k=start"),
+        );
+        const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+        const responses = await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            handlers[i % managers]!(
+              new Request(`http://localhost/?k=k${i}`, { headers: { cookie } }),
+            )),
+        );
+        const failed = responses.filter((r) => r.status !== 200);
+        assert.equal(failed.length, 0, await failed[0]?.text());
+        const session = await all[0]!.load(tokenOf(cookie)!);
+        assert.equal(session.keys().length, 101, "every request's key kept");
+      } finally {
+        for (const sessions of all) sessions[Symbol.dispose]();
+      }
+    });
+  }
+});
+
+Deno.test("Saves queued behind one that failed fail with it, without a store call of their own", async () => {
+  using inner = new MemStore({ cleanupInterval: 0 });
+  let commits = 0;
+  let hang = false;
+  const store = {
+    find: (token: string) => inner.find(token),
+    commit: (token: string, data: Uint8Array, expiry: Date) => {
+      commits++;
+      return hang
+        ? new Promise<void>(() => {})
+        : inner.commit(token, data, expiry);
+    },
+    delete: (token: string) => inner.delete(token),
+  };
+  using sessions = new SessionManager<Values>({
+    store,
+    storeTimeout: 50,
+    onError: () => new Response("unavailable", { status: 503 }),
+  });
+  const handler = sessions.loadAndSave((request, session) => {
+    session.put(new URL(request.url).searchParams.get("k")!, 1);
+    return new Response("ok");
+  });
+  const first = await handler(new Request("http://localhost/?k=start"));
+  const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+  hang = true;
+  commits = 0;
+  // The store's timers never keep the process alive: this one does.
+  const alive = setInterval(() => {}, 1_000);
+  const responses = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      handler(
+        new Request(`http://localhost/?k=k${i}`, { headers: { cookie } }),
+      )),
+  );
+  clearInterval(alive);
+  assert.deepEqual(responses.map((r) => r.status), Array(10).fill(503));
+  assert.equal(commits, 1, "one call timed out; the rest failed with it");
+});
+
 Deno.test("SessionManager.commit() drops the changes of a session destroyed meanwhile", async () => {
   const dropped: DroppedChanges[] = [];
   using sessions = new SessionManager<Values>({
