@@ -281,6 +281,64 @@ export const VERSIONED: Record<string, Check<VersionedStore>> = {
     );
   },
 
+  async "a version read before its entry expired no longer matches"(
+    store,
+    clock,
+  ) {
+    await store.commit("a", bytes("x"), new Date(clock.now + 1000));
+    const read = (await store.findVersioned("a"))!;
+    clock.now += 1000; // expired: a later request must not revive it
+    const revive = [{
+      token: "a",
+      ifVersion: read.version,
+      data: bytes("back"),
+      expiry: new Date(clock.now + 1000),
+    }];
+    assert.equal(await store.commitVersioned(revive), false);
+    assert.equal(await store.find("a"), undefined);
+  },
+
+  async "every write's ifVersion is checked, not only the last one's"(
+    store,
+    clock,
+  ) {
+    const expiry = new Date(clock.now + 1000);
+    await store.commit("a", bytes("a1"), expiry);
+    await store.commit("b", bytes("b1"), expiry);
+    const a = (await store.findVersioned("a"))!;
+    const b = (await store.findVersioned("b"))!;
+    await store.commit("a", bytes("a2"), expiry); // "a" moves on
+    const both = [
+      { token: "a", ifVersion: a.version, data: bytes("a3"), expiry },
+      { token: "b", ifVersion: b.version, data: bytes("b3"), expiry },
+    ];
+    assert.equal(await store.commitVersioned(both), false);
+    assert.equal(text(await store.find("a")), "a2");
+    assert.equal(text(await store.find("b")), "b1");
+  },
+
+  async "an ended session's marker expires"(store, clock) {
+    await store.commit("a", bytes("session"), new Date(clock.now + 1000));
+    const read = (await store.findVersioned("a"))!;
+    const end = [{
+      token: "a",
+      ifVersion: read.version,
+      data: bytes("ended"),
+      expiry: new Date(clock.now + 500),
+      ended: true,
+    }];
+    assert.equal(await store.commitVersioned(end), true);
+    clock.now += 500;
+    assert.equal(await store.findVersioned("a"), undefined, "gone at expiry");
+    const fresh = [{
+      token: "a",
+      ifVersion: null,
+      data: bytes("new"),
+      expiry: new Date(clock.now + 1000),
+    }];
+    assert.equal(await store.commitVersioned(fresh), true, "the token is free");
+  },
+
   async "a versioned write with an expiry at or before now removes the entry"(
     store,
     clock,
@@ -343,5 +401,32 @@ export const IN_MEMORY: Record<string, Check<InMemoryStore>> = {
     assert.equal(text(sync.data), text(promised.data));
     assert.equal(sync.version, promised.version);
     assert.equal(store.findVersionedSync("none"), undefined);
+  },
+
+  async "commitVersionedSync writes only over the version given"(
+    store,
+    clock,
+  ) {
+    const expiry = new Date(clock.now + 1000);
+    await store.commit("a", bytes("first"), expiry);
+    const read = store.findVersionedSync("a")!;
+    const write = (data: string, ifVersion: typeof read.version | null) => [{
+      token: "a",
+      ifVersion,
+      data: bytes(data),
+      expiry,
+    }];
+    assert.equal(store.commitVersionedSync(write("mine", read.version)), true);
+    assert.equal(store.commitVersionedSync(write("lost", read.version)), false);
+    assert.equal(store.commitVersionedSync(write("lost", null)), false);
+    assert.equal(text(await store.find("a")), "mine");
+  },
+
+  async "findVersionedSync hides an expired entry"(store, clock) {
+    await store.commit("a", bytes("x"), new Date(clock.now + 1000));
+    clock.now += 999;
+    assert.equal(text(store.findVersionedSync("a")?.data), "x");
+    clock.now += 1;
+    assert.equal(store.findVersionedSync("a"), undefined);
   },
 };

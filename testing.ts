@@ -52,11 +52,17 @@ export type StoreFactory = () => Store | Promise<Store>;
  *   expiry that is not a valid `Date` are refused with a `TypeError`, and
  *   nothing changes;
  * - with `findVersioned` and `commitVersioned`: a write with a stale
- *   version changes nothing, `ifVersion: null` writes only where nothing
- *   live is, writes are all or none, a version changes when the bytes do,
- *   and an ended session's marker is seen by `findVersioned` only;
+ *   version changes nothing, nor does one with a version read before its
+ *   entry expired; `ifVersion: null` writes only where nothing live is;
+ *   every write's version is checked and writes are all or none; a version
+ *   changes when the bytes do; an ended session's marker is seen by
+ *   `findVersioned` only, and expires;
  * - with `findVersionedSync` and `commitVersionedSync`: they agree with the
- *   promised methods.
+ *   promised methods, write only over the version given, and hide expired
+ *   entries.
+ *
+ * The kit's own tests hold a store broken against each of these rules, and
+ * check that the kit fails it.
  *
  * @param t The test context (or anything with its `step`).
  * @param makeStore Makes a new, empty store.

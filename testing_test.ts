@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { MemStore } from "./memstore.ts";
-import type { Store, VersionedStore, VersionedWrite } from "./store.ts";
+import { CONTRACT, IN_MEMORY, ITERABLE, VERSIONED } from "./_store_checks.ts";
+import type {
+  InMemoryStore,
+  IterableStore,
+  Store,
+  VersionedWrite,
+} from "./store.ts";
 import { type StepContext, testStore } from "./testing.ts";
 
 Deno.test("MemStore passes the store conformance kit", async (t) => {
@@ -24,25 +30,60 @@ async function failures(makeStore: () => Store): Promise<string[]> {
   return failed;
 }
 
-/** A correct store over a Map, and three ways to break it. */
-function mapStore(
-  broken: "none" | "late expiry" | "no copies" | "ignores versions",
-): VersionedStore {
-  const items = new Map<
-    string,
-    { data: Uint8Array; expiry: number; version: number; ended: boolean }
-  >();
+/** Ways to break a store, each against one rule of the kit. */
+const FLAWS = {
+  "never replaces": "find returns what commit stored, and commit replaces it",
+  "late expiry": "a session is live while Date.now() < expiry",
+  "ignores past commits":
+    "a commit with an expiry at or before now removes the session",
+  "no copies": "stored bytes are isolated from the caller's arrays",
+  "delete fails on a missing token":
+    "delete removes a session; a missing token is no error",
+  "no argument checks":
+    "bad arguments are refused with a TypeError, and nothing changes",
+  "all lists expired": "all() lists the live sessions only, as copies",
+  "wrong expiry read":
+    "findVersioned reads the bytes, a version and the expiry",
+  "ignores versions": "a write with a stale version changes nothing",
+  "null overwrites": "ifVersion null writes only where nothing live is",
+  "partial writes": "writes are all or none",
+  "find sees markers":
+    "an ended session's marker is seen by findVersioned only, and stays",
+  "revives expired":
+    "a version read before its entry expired no longer matches",
+  "checks only the last write":
+    "every write's ifVersion is checked, not only the last one's",
+  "markers never expire": "an ended session's marker expires",
+  "versioned ignores past writes":
+    "a versioned write with an expiry at or before now removes the entry",
+  "no write checks":
+    "bad versioned writes are refused with a TypeError, and nothing changes",
+  "sync versions differ":
+    "findVersionedSync and commitVersionedSync agree with the promised methods",
+  "sync ignores versions":
+    "commitVersionedSync writes only over the version given",
+  "sync late expiry": "findVersionedSync hides an expired entry",
+} as const;
+type Flaw = keyof typeof FLAWS;
+
+interface Item {
+  data: Uint8Array;
+  expiry: number;
+  version: number;
+  ended: boolean;
+}
+
+/** A correct in-memory store over a Map, or one with `flaw`. */
+function mapStore(flaw: Flaw | "none"): InMemoryStore {
+  const items = new Map<string, Item>();
   let writes = 0;
-  const copy = (data: Uint8Array) =>
-    broken === "no copies" ? data : data.slice();
-  const live = (token: string) => {
+  const copy = (data: Uint8Array) => flaw === "no copies" ? data : data.slice();
+  const live = (token: string, late = flaw === "late expiry") => {
     const item = items.get(token);
     if (item === undefined) return undefined;
+    if (item.ended && flaw === "markers never expire") return item;
     const now = Date.now();
-    const alive = broken === "late expiry"
-      ? now <= item.expiry
-      : now < item.expiry;
-    return alive ? item : undefined;
+    return (late ? now <= item.expiry : now < item.expiry) ? item : undefined;
   };
   const check = (token: unknown, data?: unknown, expiry?: unknown) => {
     if (typeof token !== "string") throw new TypeError("token");
@@ -53,6 +94,7 @@ function mapStore(
       throw new TypeError("expiry");
     }
   };
+  const checked = flaw === "no argument checks" ? () => {} : check;
   const put = (
     token: string,
     data: Uint8Array,
@@ -69,78 +111,127 @@ function mapStore(
       });
     }
   };
-  const promised =
-    <A extends unknown[], R>(fn: (...args: A) => R) =>
-    (...args: A): Promise<R> => {
-      try {
-        return Promise.resolve(fn(...args));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
-  return {
-    find: promised((token: string) => {
-      check(token);
-      const item = live(token);
-      return item && !item.ended ? copy(item.data) : undefined;
-    }),
-    commit: promised((token: string, data: Uint8Array, expiry: Date) => {
-      check(token, data ?? null, expiry ?? null);
-      put(token, data, expiry);
-    }),
-    delete: promised((token: string) => {
-      check(token);
-      items.delete(token);
-    }),
-    findVersioned: promised((token: string) => {
-      check(token);
-      const item = live(token);
-      return item && {
-        data: item.data,
-        version: item.version,
-        expiry: new Date(item.expiry),
-        ended: item.ended,
-      };
-    }),
-    commitVersioned: promised((batch: readonly VersionedWrite[]) => {
+  const matches = (token: string, ifVersion: unknown) => {
+    if (ifVersion === null) {
+      return flaw === "null overwrites" || live(token) === undefined;
+    }
+    const item = flaw === "revives expired" ? items.get(token) : live(token);
+    return item?.version === ifVersion;
+  };
+  const commitVersioned = (batch: readonly VersionedWrite[], sync = false) => {
+    if (flaw !== "no write checks") {
       if (!Array.isArray(batch)) throw new TypeError("writes");
       for (const w of batch) {
         if (typeof w !== "object" || w === null) throw new TypeError("write");
         check(w.token, w.data ?? null, w.expiry ?? null);
         if (w.ifVersion === undefined) throw new TypeError("ifVersion");
       }
-      if (broken !== "ignores versions") {
-        for (const { token, ifVersion } of batch) {
-          const item = live(token);
-          if (
-            ifVersion === null
-              ? item !== undefined
-              : item?.version !== ifVersion
-          ) {
-            return false;
-          }
-        }
-      }
-      for (const w of batch) put(w.token, w.data, w.expiry, w.ended);
-      return true;
+    }
+    const ignores = flaw === "ignores versions" ||
+      (sync && flaw === "sync ignores versions");
+    const checkedWrites = flaw === "checks only the last write"
+      ? batch.slice(-1)
+      : batch;
+    for (const w of batch) {
+      const ok = ignores || !checkedWrites.includes(w) ||
+        matches(w.token, w.ifVersion);
+      if (!ok) return false;
+      if (flaw === "partial writes") put(w.token, w.data, w.expiry, w.ended);
+    }
+    if (flaw === "partial writes") return true;
+    for (const w of batch) {
+      if (
+        flaw === "versioned ignores past writes" &&
+        w.expiry.getTime() <= Date.now()
+      ) continue;
+      put(w.token, w.data, w.expiry, w.ended);
+    }
+    return true;
+  };
+  const findVersioned = (token: string, late?: boolean) => {
+    check(token);
+    const item = live(token, late);
+    return item && {
+      data: item.data,
+      version: item.version,
+      expiry: new Date(item.expiry + (flaw === "wrong expiry read" ? 1 : 0)),
+      ended: item.ended,
+    };
+  };
+  return {
+    find: promised((token: string) => {
+      checked(token);
+      const item = live(token);
+      return item && (!item.ended || flaw === "find sees markers")
+        ? copy(item.data)
+        : undefined;
     }),
+    commit: promised((token: string, data: Uint8Array, expiry: Date) => {
+      checked(token, data ?? null, expiry ?? null);
+      if (flaw === "ignores past commits" && expiry.getTime() <= Date.now()) {
+        return;
+      }
+      if (flaw === "never replaces" && live(token) !== undefined) return;
+      put(token, data, expiry);
+    }),
+    delete: promised((token: string) => {
+      checked(token);
+      if (flaw === "delete fails on a missing token" && !items.has(token)) {
+        throw new Error("no such session");
+      }
+      items.delete(token);
+    }),
+    all: promised(() => {
+      const all = new Map<string, Uint8Array>();
+      for (const [token, item] of items) {
+        const shown = flaw === "all lists expired" || live(token) !== undefined;
+        if (shown && !item.ended) all.set(token, copy(item.data));
+      }
+      return all;
+    }),
+    findVersioned: promised((token: string) => findVersioned(token)),
+    commitVersioned: promised((batch: readonly VersionedWrite[]) =>
+      commitVersioned(batch)
+    ),
+    findVersionedSync: (token) => {
+      const entry = findVersioned(token, flaw === "sync late expiry");
+      if (entry && flaw === "sync versions differ") {
+        return { ...entry, version: `other ${entry.version}` };
+      }
+      return entry;
+    },
+    commitVersionedSync: (batch) => commitVersioned(batch, true),
+  } as InMemoryStore & IterableStore;
+}
+
+/** `fn`'s result as a promise: a throw becomes a rejection. */
+function promised<A extends unknown[], R>(fn: (...args: A) => R) {
+  return (...args: A): Promise<R> => {
+    try {
+      return Promise.resolve(fn(...args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 }
 
-Deno.test("The conformance kit passes a correct store and fails broken ones", async () => {
+Deno.test("The conformance kit passes a correct store", async () => {
   assert.deepEqual(await failures(() => mapStore("none")), []);
-  assert.deepEqual(await failures(() => mapStore("late expiry")), [
-    "a session is live while Date.now() < expiry",
-    "findVersioned reads the bytes, a version and the expiry",
-    "ifVersion null writes only where nothing live is",
-  ]);
-  assert.deepEqual(await failures(() => mapStore("no copies")), [
-    "stored bytes are isolated from the caller's arrays",
-  ]);
-  assert.deepEqual(await failures(() => mapStore("ignores versions")), [
-    "a write with a stale version changes nothing",
-    "ifVersion null writes only where nothing live is",
-    "writes are all or none",
-    "an ended session's marker is seen by findVersioned only, and stays",
-  ]);
+});
+
+Deno.test("The conformance kit fails a store that breaks any one of its rules", async (t) => {
+  for (const [flaw, rule] of Object.entries(FLAWS) as [Flaw, string][]) {
+    await t.step(flaw, async () => {
+      const failed = await failures(() => mapStore(flaw));
+      assert.ok(failed.includes(rule), `${rule}: failed only ${failed}`);
+    });
+  }
+});
+
+Deno.test("Every rule of the conformance kit has a broken store that fails it", () => {
+  const rules = [CONTRACT, ITERABLE, VERSIONED, IN_MEMORY].flatMap((checks) =>
+    Object.keys(checks)
+  );
+  const covered = new Set<string>(Object.values(FLAWS));
+  assert.deepEqual(rules.filter((rule) => !covered.has(rule)), []);
 });
