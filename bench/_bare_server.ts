@@ -6,6 +6,6 @@ const message = "Hello from a session!";
 Deno.serve({ port: Number(Deno.env.get("PORT")) }, (request) => {
   const path = new URL(request.url).pathname;
   if (path === "/get") return new Response(message);
-  if (path === "/put") return new Response(null);
+  if (path === "/put") return new Response("stored\n");
   return new Response("Not Found", { status: 404 });
 });

@@ -22,7 +22,7 @@ app.use(session({
 }));
 app.get("/put", (req, res) => {
   req.session.message = "Hello from a session!";
-  res.end();
+  res.type("text/plain").end("stored\n");
 });
 app.get("/get", (req, res) => {
   res.end(req.session.message ?? "");

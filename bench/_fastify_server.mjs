@@ -24,7 +24,7 @@ app.register(fastifyCookie);
 app.register(fastifySession, options);
 app.get("/put", (request, reply) => {
   request.session.set("message", "Hello from a session!");
-  reply.send("");
+  reply.send("stored\n");
 });
 app.get("/get", (request, reply) => {
   reply.send(request.session.get("message") ?? "");

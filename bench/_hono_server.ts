@@ -65,7 +65,7 @@ const app = new Hono<Env>()
   .use(layer)
   .get("/put", (c) => {
     c.var.values.put("message", c.req.query("message") ?? DEFAULT);
-    return c.body(null);
+    return c.text("stored\n");
   })
   .get("/get", (c) => c.text(c.var.values.get("message") ?? ""));
 

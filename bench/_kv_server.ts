@@ -13,7 +13,7 @@ const app = sessions.loadAndSave((request, session) => {
   if (url.pathname === "/put") {
     const message = url.searchParams.get("message");
     session.put("message", message ?? "Hello from a session!");
-    return new Response(null);
+    return new Response("stored\n");
   }
   return new Response(session.get("message") ?? "");
 });

@@ -17,7 +17,7 @@ Deno.serve({ port: Number(Deno.env.get("PORT")) }, async (request) => {
     return response;
   }
   if (path === "/put") {
-    const response = new Response(null);
+    const response = new Response("stored\n");
     response.headers.set("vary", "Cookie");
     response.headers.set("set-cookie", setCookie);
     response.headers.set("cache-control", 'no-cache="Set-Cookie"');

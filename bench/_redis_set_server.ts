@@ -30,7 +30,7 @@ Deno.serve(
     if (url.pathname === "/put") {
       const message = url.searchParams.get("message");
       session.put("message", message ?? "Hello from a session!");
-      return new Response(null);
+      return new Response("stored\n");
     }
     return new Response(session.get("message") ?? "");
   }),

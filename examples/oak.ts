@@ -76,5 +76,18 @@ if (import.meta.main) {
   app.addEventListener("listen", () => {
     console.log(`demo:oak listening on http://localhost:${port}/`);
   });
+  // Oak from npm listens with Node's server, which reports a port in use
+  // as an uncaught error after saying it listens: look first.
+  try {
+    Deno.listen({ port }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    console.error(
+      `Port ${port} is in use (another demo?). Pick another: PORT=${
+        port + 1
+      } deno task demo:oak`,
+    );
+    Deno.exit(1);
+  }
   await app.listen({ port });
 }

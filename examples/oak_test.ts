@@ -71,3 +71,27 @@ Deno.test("examples/oak.ts works over real HTTP", async () => {
   });
   await walkThrough(browser(fetch, `http://127.0.0.1:${port}`));
 });
+
+Deno.test("examples/oak.ts says in one line how to pick another port when its own is taken", async () => {
+  const port = freePort();
+  using _taken = Deno.listen({ port });
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      `--lock=${new URL("../test.lock", import.meta.url).pathname}`,
+      import.meta.resolve("./oak.ts"),
+    ],
+    env: { PORT: String(port) },
+  }).output();
+  assert.equal(output.code, 1);
+  const lines = new TextDecoder().decode(output.stderr).trimEnd().split("\n")
+    // Oak's own line when it loads (see the README's Oak section).
+    .filter((line) => line !== "oak send() does not work under Node.js.");
+  assert.deepEqual(lines, [
+    `Port ${port} is in use (another demo?). Pick another: PORT=${
+      port + 1
+    } deno task demo:oak`,
+  ]);
+});

@@ -7,7 +7,7 @@
 //
 // Sessions are in memory unless SESSION_STORE says otherwise (see
 // store_from_env.ts): SESSION_STORE=redis keeps them in Redis, so several
-// processes share them (`deno serve --parallel examples/serve.ts`).
+// processes share them (`deno serve --parallel --port 4000 examples/serve.ts`).
 
 import { SessionManager } from "../mod.ts";
 import { serve } from "./_serve.ts";
@@ -33,7 +33,7 @@ export const handler: (request: Request) => Promise<Response> = sessions
     if (path === "/put") {
       const message = url.searchParams.get("message");
       session.put("message", message ?? "Hello from a session!");
-      return new Response(null);
+      return new Response("stored\n");
     }
     if (path === "/get") {
       return new Response(session.get("message") ?? "");

@@ -1,7 +1,10 @@
 // A session store of your own: sessions in SQLite (Deno's built-in
 // node:sqlite), with compare-and-set writes, so processes sharing one
 // database file merge their requests like the package's stores do. Its
-// test runs the package's conformance kit on it: examples/sqlite_store_test.ts.
+// test runs the package's conformance kit on it (SQLite opens files, so
+// it needs --allow-read --allow-write):
+//
+//   deno test --allow-read --allow-write examples/sqlite_store_test.ts
 //
 //   const store = new SqliteStore("sessions.db");
 //   const sessions = new SessionManager({ store });

@@ -1,3 +1,6 @@
+// The conformance kit on SqliteStore, and two managers on one file:
+//
+//   deno test --allow-read --allow-write examples/sqlite_store_test.ts
 import assert from "node:assert/strict";
 import { SessionManager } from "../mod.ts";
 import { testStore } from "../testing.ts";

@@ -22,25 +22,66 @@ export async function storeFromEnv(): Promise<{ store: Store; name: string }> {
     ) as typeof import("npm:redis@6.3.1");
     const { RedisStore } = await import("../redis.ts");
     const url = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
-    const client = createClient({ url });
-    client.on("error", (error) => console.error(`Redis: ${error.message}`));
-    await client.connect();
+    let started = false;
+    const client = createClient({
+      url,
+      socket: {
+        // At start, give up after a few tries; once serving, keep trying
+        // (requests answer 500 through onError meanwhile).
+        reconnectStrategy: (retries: number, cause: Error) =>
+          started || retries < 3 ? Math.min(100 * (retries + 1), 2_000) : cause,
+      },
+    });
+    client.on("error", (error: Error) => {
+      if (started) console.error(`Redis: ${error.message}`);
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      exit(
+        `Cannot reach Redis at ${url} (${
+          messageOf(error)
+        }): start redis-server, or set REDIS_URL`,
+      );
+    }
+    started = true;
     return { store: new RedisStore(client), name: `Redis at ${url}` };
   }
   if (kind === "kv") {
     const { KvStore, openSharedKv } = await import("../kv.ts");
     const path = Deno.env.get("KV_PATH");
-    const kv = await openSharedKv(path);
+    let kv: Deno.Kv;
+    try {
+      kv = await openSharedKv(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) {
+        exit(
+          `${error.message}: SESSION_STORE=kv needs --allow-read --allow-write (SESSION_STORE=kv deno run --allow-net --allow-env --allow-read --allow-write examples/server.ts)`,
+        );
+      }
+      exit(
+        `Cannot open Deno KV at ${path ?? "the default path"} (${
+          messageOf(error)
+        }): set KV_PATH to a file you can write`,
+      );
+    }
     return {
       store: new KvStore(kv),
       name: `Deno KV at ${path ?? "the default path"}`,
     };
   }
   if (kind !== "memory") {
-    console.error(
-      `SESSION_STORE must be "memory", "redis" or "kv", not "${kind}"`,
-    );
-    Deno.exit(1);
+    exit(`SESSION_STORE must be "memory", "redis" or "kv", not "${kind}"`);
   }
   return { store: new MemStore(), name: "memory" };
+}
+
+/** Says what went wrong in one line, and exits. */
+function exit(line: string): never {
+  console.error(line);
+  Deno.exit(1);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

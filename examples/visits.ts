@@ -5,6 +5,9 @@
 // GET /          counts this browser's visits; a sign-in or sign-out form
 // POST /login    signs in as `user` (1-32 letters, digits, - or _)
 // POST /logout   signs out: the session is destroyed
+//
+// Posts from other sites are refused (403): without that check, any site
+// could sign a visitor in under a name of its choosing (login CSRF).
 
 import { SessionManager } from "../mod.ts";
 import { serve } from "./_serve.ts";
@@ -12,6 +15,13 @@ import { serve } from "./_serve.ts";
 type Values = { visits: number; user: string };
 
 const USER = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Whether a request comes from this app's own pages (Sec-Fetch-Site, or Origin). */
+function sameOrigin(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null) return site === "same-origin";
+  return request.headers.get("origin") === new URL(request.url).origin;
+}
 
 const style = `
   :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
@@ -78,6 +88,14 @@ export const handler: (request: Request) => Promise<Response> = sessions
 <p class="muted">Visits from this browser in this session:</p>
 <p class="count" id="visits">${visits}</p>
 ${greeting}`,
+      );
+    }
+
+    if (request.method === "POST" && !sameOrigin(request)) {
+      return page(
+        "Forbidden",
+        "<h1>Forbidden</h1><p>A post from another site.</p>",
+        403,
       );
     }
 

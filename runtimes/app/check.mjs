@@ -80,7 +80,7 @@ test("the seed example: /put stores a message, /get reads it back", async () => 
     const url = new URL(request.url);
     if (url.pathname === "/put") {
       session.put("message", "Hello from a session!");
-      return new Response(null);
+      return new Response("stored\n");
     }
     if (url.pathname === "/get") {
       return new Response(session.get("message") ?? "");
