@@ -43,11 +43,28 @@ export class OptionChecker {
     return new TypeError(`Cannot create ${this.#subject}: ${message}`);
   }
 
-  /** An options object; `{}` for `undefined`. */
-  object<T extends object>(option: string, value: T | undefined): T {
+  /**
+   * An options object whose keys are all in `known`; `{}` for `undefined`.
+   * A misspelt key would otherwise be ignored without a word.
+   */
+  object<T extends object>(
+    option: string,
+    value: T | undefined,
+    known: readonly (keyof T & string)[],
+  ): T {
     if (value === undefined) return {} as T;
     if (typeof value !== "object" || value === null) {
       throw this.error(option, "must be an object", value);
+    }
+    for (const key of Object.keys(value)) {
+      if ((known as readonly string[]).includes(key)) continue;
+      const close = closest(key, known);
+      const name = option === "options" ? "" : `${option}.`;
+      throw new TypeError(
+        `Cannot create ${this.#subject}: unknown option ${name}${key}${
+          close === undefined ? "" : ` (did you mean ${name}${close}?)`
+        }; the options are ${known.map((k) => name + k).join(", ")}`,
+      );
     }
     return value;
   }
@@ -67,23 +84,6 @@ export class OptionChecker {
     }
     if (!valid(value)) throw this.error(option, rule, value, RangeError);
     return value;
-  }
-
-  /** A duration in milliseconds: finite, and above 0 (or at least 0). */
-  duration(
-    option: string,
-    value: unknown,
-    fallback: number,
-    zero: "allowed" | "refused",
-  ): number {
-    return this.number(
-      option,
-      value,
-      fallback,
-      `must be a finite number ${zero === "allowed" ? ">= 0" : "> 0"}`,
-      (n) => (zero === "allowed" ? n >= 0 : n > 0) && n < Infinity,
-      "a number of milliseconds",
-    );
   }
 
   /** A boolean; `fallback` for `undefined`. */
@@ -124,6 +124,34 @@ export class OptionChecker {
   }
 }
 
+/** The name in `names` nearest to `key` (case aside, at most 2 edits), if any. */
+function closest(key: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of names) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [name, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance: the fewest insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
 /** MemStore's options, checked, with the defaults filled in. */
 export interface MemStoreConfig {
   cleanupInterval: number;
@@ -134,7 +162,11 @@ export interface MemStoreConfig {
 /** Checks `MemStore`'s options. */
 export function memStoreConfig(options: MemStoreOptions = {}): MemStoreConfig {
   const check = new OptionChecker("MemStore");
-  check.object("options", options);
+  check.object("options", options, [
+    "cleanupInterval",
+    "maxSessions",
+    "maxBytes",
+  ]);
   const limit = (option: string, value: unknown) =>
     check.number(
       option,
@@ -167,7 +199,7 @@ export function redisStoreConfig(
   options: RedisStoreOptions = {},
 ): RedisStoreConfig {
   const check = new OptionChecker("RedisStore");
-  check.object("options", options);
+  check.object("options", options, ["prefix", "commandTimeout"]);
   const { prefix = "session:" } = options;
   if (typeof prefix !== "string") {
     throw check.error("prefix", "must be a string", prefix);
@@ -195,7 +227,7 @@ const KEY_PART_TYPES = new Set(["string", "number", "bigint", "boolean"]);
 /** Checks `KvStore`'s options. */
 export function kvStoreConfig(options: KvStoreOptions = {}): KvStoreConfig {
   const check = new OptionChecker("KvStore");
-  check.object("options", options);
+  check.object("options", options, ["prefix"]);
   const { prefix = ["sessions"] } = options;
   if (
     !Array.isArray(prefix) ||
@@ -234,23 +266,38 @@ export function managerConfig(
   options: SessionManagerOptions = {},
 ): ManagerConfig {
   const check = new OptionChecker("SessionManager");
-  check.object("options", options);
+  check.object("options", options, [
+    "store",
+    "lifetime",
+    "idleTimeout",
+    "touchAfter",
+    "cookie",
+    "storeTimeout",
+    "hashTokenInStore",
+    "codec",
+    "onError",
+    "onDropped",
+  ]);
   const { store, codec } = options;
   return {
     store: store === undefined
       ? undefined
       : check.methods<Store>("store", store, ["find", "commit", "delete"]),
-    lifetime: check.duration(
+    lifetime: check.number(
       "lifetime",
       options.lifetime,
       86_400_000,
-      "refused",
+      "must be a number > 0 (Infinity for no limit)",
+      (n) => n > 0,
+      "a number of milliseconds",
     ),
-    idleTimeout: check.duration(
+    idleTimeout: check.number(
       "idleTimeout",
       options.idleTimeout,
       0,
-      "allowed",
+      "must be a finite number >= 0",
+      (n) => n >= 0 && n < Infinity,
+      "a number of milliseconds",
     ),
     touchAfter: check.number(
       "touchAfter",
@@ -290,7 +337,16 @@ function cookieConfig(
   check: OptionChecker,
   options: CookieOptions | undefined,
 ): CookieConfig {
-  options = check.object("cookie", options);
+  options = check.object("cookie", options, [
+    "name",
+    "path",
+    "domain",
+    "httpOnly",
+    "secure",
+    "sameSite",
+    "partitioned",
+    "persist",
+  ]);
   const { name = "session", path = "/", domain, sameSite = "Lax" } = options;
   if (typeof name !== "string" || !COOKIE_NAME.test(name)) {
     throw check.error(

@@ -11,7 +11,11 @@
 // save in memory makes no promise at all.
 
 import type { ContentsCodec } from "./_contents.ts";
-import type { Origin, SessionState } from "./_session_state.ts";
+import {
+  deadlineIn,
+  type Origin,
+  type SessionState,
+} from "./_session_state.ts";
 import {
   type Entry,
   hashed,
@@ -382,7 +386,7 @@ export class Saver {
   ): VersionedWrite {
     const { idleTimeout, lifetime } = this.#options;
     const expiry = stored?.expiry ??
-      new Date(Date.now() + (idleTimeout > 0 ? idleTimeout : lifetime));
+      new Date(deadlineIn(idleTimeout > 0 ? idleTimeout : lifetime));
     return {
       token: key,
       ifVersion: version,

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { app, fakeTime, setup, tokenOf, url } from "./_test_helpers.ts";
+import {
+  app,
+  fakeTime,
+  setup,
+  TestStore,
+  tokenOf,
+  url,
+} from "./_test_helpers.ts";
 import { SessionManager } from "./manager.ts";
 import type { CookieOptions, SessionManagerOptions } from "./options.ts";
 
@@ -28,14 +35,14 @@ Deno.test("new SessionManager() checks its options", async (t) => {
     bad(
       { lifetime: -1 },
       "RangeError",
-      /lifetime must be a finite number > 0, received -1/,
+      /lifetime must be a number > 0 \(Infinity for no limit\), received -1/,
     );
     bad(
       { lifetime: 0 },
       "RangeError",
-      /lifetime must be a finite number > 0, received 0/,
+      /lifetime must be a number > 0 \(Infinity for no limit\), received 0/,
     );
-    bad({ lifetime: Infinity }, "RangeError", /lifetime/);
+    bad({ lifetime: NaN }, "RangeError", /lifetime/);
     bad(
       { lifetime: "1h" },
       "TypeError",
@@ -195,4 +202,28 @@ Deno.test("Session.setDeadline() refuses a date no cookie can carry, and nothing
       "Cannot set deadline: it must be at most 9999-12-31T23:59:59.000Z (the last date a cookie can carry), received +010000-01-01T00:00:00.000Z",
   });
   assert.equal(s.store.size, 0);
+});
+
+Deno.test("SessionManager with lifetime: Infinity keeps a session until the last date a cookie can carry", async () => {
+  for (const capabilities of ["plain", "versioned", "in-memory"] as const) {
+    using store = new TestStore({ capabilities });
+    using sessions = new SessionManager<{ n: number }>({
+      store,
+      lifetime: Infinity,
+    });
+    const handler = sessions.loadAndSave((request, session) => {
+      if (new URL(request.url).pathname === "/out") session.destroy();
+      else session.put("n", 1);
+      return new Response("ok");
+    });
+    const first = await handler(new Request("http://localhost/"));
+    const set = first.headers.get("set-cookie")!;
+    assert.match(set, /Expires=Fri, 31 Dec 9999 23:59:59 GMT/, capabilities);
+    const cookie = set.split(";")[0]!;
+    const out = await handler(
+      new Request("http://localhost/out", { headers: { cookie } }),
+    );
+    assert.equal(out.status, 200, capabilities);
+    assert.match(out.headers.get("set-cookie")!, /Max-Age=0/);
+  }
 });

@@ -114,8 +114,8 @@ export interface SessionManagerOptions {
   /**
    * Milliseconds from creation until a session ends, whatever its activity.
    * A deadline past the end of the year 9999 (the last a cookie can carry)
-   * is moved back to it, so `Number.MAX_SAFE_INTEGER` means "no absolute
-   * limit".
+   * is moved back to it, so `Infinity` (or `Number.MAX_SAFE_INTEGER`)
+   * means "no absolute limit".
    *
    * @default {86400000}
    */
