@@ -31,6 +31,17 @@ import type { MiddlewareHandler } from "npm:hono@^4.6.0";
 import type { SessionManager } from "./manager.ts";
 import type { Session } from "./session.ts";
 
+// The types its API names, for readers of this module alone (the
+// framework's own types are the framework's to document).
+export type { SessionManager } from "./manager.ts";
+export type {
+  RequestWithHeaders,
+  Session,
+  SessionHandler,
+  SessionStatus,
+} from "./session.ts";
+export type { Store } from "./store.ts";
+
 /** The context variables the middleware sets: `c.get("session")`. */
 export interface SessionVariables<T extends object> {
   /** The request's session. */

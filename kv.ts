@@ -27,6 +27,16 @@ import type {
   VersionedWrite,
 } from "./store.ts";
 
+// The types its API names, for readers of this module alone.
+export type {
+  IterableStore,
+  Store,
+  Version,
+  VersionedEntry,
+  VersionedStore,
+  VersionedWrite,
+} from "./store.ts";
+
 export { KV_MAX_SESSION_BYTES } from "./_kv_layout.ts";
 
 /** How many versionstamps' expiries a store remembers. */

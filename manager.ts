@@ -28,6 +28,15 @@ import type { SessionManagerOptions } from "./options.ts";
 import type { RequestWithHeaders, Session, SessionHandler } from "./session.ts";
 import type { IterableStore, Store } from "./store.ts";
 
+// The types its API names, for readers of this module alone.
+export type {
+  RequestWithHeaders,
+  Session,
+  SessionHandler,
+  SessionStatus,
+} from "./session.ts";
+export type { Store } from "./store.ts";
+
 function defaultOnError(error: unknown, request: Request): Response {
   console.error(
     `Session store failed for ${request.method} ${request.url}:`,

@@ -23,6 +23,17 @@ import type {
   VersionedWrite,
 } from "./store.ts";
 
+// The types its API names, for readers of this module alone.
+export type {
+  InMemoryStore,
+  IterableStore,
+  Store,
+  Version,
+  VersionedEntry,
+  VersionedStore,
+  VersionedWrite,
+} from "./store.ts";
+
 /** Counts kept by a {@linkcode MemStore} since it was created. */
 export interface MemStoreStats {
   /** Reads that found a live entry (`find` finds sessions only). */

@@ -35,6 +35,17 @@ import type { Middleware } from "npm:@oakserver/oak@^14.1.0";
 import type { SessionManager } from "./manager.ts";
 import type { Session } from "./session.ts";
 
+// The types its API names, for readers of this module alone (the
+// framework's own types are the framework's to document).
+export type { SessionManager } from "./manager.ts";
+export type {
+  RequestWithHeaders,
+  Session,
+  SessionHandler,
+  SessionStatus,
+} from "./session.ts";
+export type { Store } from "./store.ts";
+
 /** The state the middleware sets: `ctx.state.session`. */
 export interface SessionState<T extends object> {
   /** The request's session. */

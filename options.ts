@@ -13,6 +13,10 @@
 import type { Codec } from "./codec.ts";
 import type { Store } from "./store.ts";
 
+// The types its API names, for readers of this module alone.
+export type { Codec, SessionData } from "./codec.ts";
+export type { Store } from "./store.ts";
+
 /** Options for `MemStore`. */
 export interface MemStoreOptions {
   /**

@@ -18,6 +18,16 @@ import type {
   VersionedWrite,
 } from "./store.ts";
 
+// The types its API names, for readers of this module alone.
+export type {
+  IterableStore,
+  Store,
+  Version,
+  VersionedEntry,
+  VersionedStore,
+  VersionedWrite,
+} from "./store.ts";
+
 /** RESP's code for a bulk string (node-redis's `RESP_TYPES.BLOB_STRING`). */
 const BLOB_STRING = 36;
 

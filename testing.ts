@@ -32,6 +32,9 @@ import {
   type Store,
 } from "./store.ts";
 
+// The types its API names, for readers of this module alone.
+export type { Store } from "./store.ts";
+
 /** The part of `Deno.TestContext` the kit uses. */
 export type StepContext = Pick<Deno.TestContext, "step">;
 
