@@ -1,7 +1,8 @@
 // Builds the package the way Node and Bun users get it from JSR's npm
-// compatibility layer: one JavaScript module per TypeScript module,
-// `./x.ts` imports as `./x.js`, `npm:name@range` imports as `name`, and a
-// package.json whose exports mirror deno.json's. Also builds
+// compatibility layer: one JavaScript module per TypeScript module, with
+// its type declarations beside it (`x.js` and `x.d.ts`), `./x.ts` imports
+// as `./x.js`, `npm:name@range` imports as `name`, and a package.json
+// whose exports mirror deno.json's. Also builds
 // examples/hono.ts against the built package, for app/check.mjs.
 //
 //   deno run --allow-read --allow-write --allow-env --allow-sys build.ts
@@ -40,11 +41,7 @@ function transpile(source: string, local: Record<string, string> = {}) {
       verbatimModuleSyntax: true,
     },
   });
-  return outputText.replace(
-    /((?:import|export)[^"';]*?from\s*|import\s*\(\s*|import\s+)(["'])([^"']+)\2/g,
-    (_, head: string, quote: string, specifier: string) =>
-      `${head}${quote}${rewrite(specifier, local)}${quote}`,
-  );
+  return rewriteSpecifiers(outputText, local);
 }
 
 /** The modules reachable from the package's exports. */
@@ -63,13 +60,60 @@ async function modules(): Promise<string[]> {
   return [...seen].sort();
 }
 
+/** Every `from "x"` and `import("x")` specifier in `code`, rewritten. */
+function rewriteSpecifiers(
+  code: string,
+  local: Record<string, string> = {},
+): string {
+  return code.replace(
+    /((?:import|export)[^"';]*?from\s*|import\s*\(\s*|import\s+)(["'])([^"']+)\2/g,
+    (_, head: string, quote: string, specifier: string) =>
+      `${head}${quote}${rewrite(specifier, local)}${quote}`,
+  );
+}
+
+/**
+ * The type declarations of `files` (`x.ts` → `x.d.ts` text). Every export
+ * has an explicit type, so each file's declarations are its own, whatever
+ * TypeScript makes of the `npm:` imports and the `Deno` namespace.
+ */
+function declarations(files: string[]): Map<string, string> {
+  const emitted = new Map<string, string>();
+  const program = ts.createProgram(
+    files.map((file) => new URL(file, root).pathname),
+    {
+      declaration: true,
+      emitDeclarationOnly: true,
+      allowImportingTsExtensions: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      strict: true,
+      noResolve: true,
+      types: [],
+    },
+  );
+  program.emit(undefined, (name, text) => {
+    emitted.set(name.slice(name.lastIndexOf("/") + 1), text);
+  });
+  return emitted;
+}
+
 await Deno.remove(out, { recursive: true }).catch(() => {});
 await Deno.mkdir(out, { recursive: true });
-for (const file of await modules()) {
+const files = await modules();
+const types = declarations(files);
+for (const file of files) {
   const source = await Deno.readTextFile(new URL(file, root));
   await Deno.writeTextFile(
     new URL(file.replace(/\.ts$/, ".js"), out),
     transpile(source),
+  );
+  const declared = types.get(file.replace(/\.ts$/, ".d.ts"));
+  if (declared === undefined) throw new Error(`no declarations for ${file}`);
+  await Deno.writeTextFile(
+    new URL(file.replace(/\.ts$/, ".d.ts"), out),
+    rewriteSpecifiers(declared),
   );
 }
 
@@ -88,7 +132,10 @@ await Deno.writeTextFile(
       exports: Object.fromEntries(
         Object.entries(config.exports).map((
           [key, path],
-        ) => [key, path.replace(/\.ts$/, ".js")]),
+        ) => [key, {
+          types: path.replace(/\.ts$/, ".d.ts"),
+          default: path.replace(/\.ts$/, ".js"),
+        }]),
       ),
       dependencies,
       peerDependencies: { "hono": "^4.6.0", "@oakserver/oak": "^14.1.0" },
