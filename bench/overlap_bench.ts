@@ -5,7 +5,8 @@
 // the sequential one (target: at most 2x).
 //
 //   deno task bench:overlap            500 requests on every store
-//   deno task bench:overlap --quick    100 requests
+//   deno task bench:overlap --quick    100 requests; fails only on a failed
+//                                      request or a lost key, not on time
 //
 // Stores: a plain store (MemStore's find/commit/delete behind a 0-3 ms
 // wait, as a remote store without versions), RedisStore and KvStore
@@ -189,9 +190,12 @@ try {
     const sequential = await run(kind, where, 1, false);
     const overlapping = await run(kind, where, processes, true);
     const ratio = overlapping.ms / sequential.ms;
-    const good = overlapping.failed === 0 && overlapping.kept === REQUESTS &&
-      sequential.kept === REQUESTS && ratio <= 2;
-    ok &&= good;
+    const kept = overlapping.failed === 0 && overlapping.kept === REQUESTS &&
+      sequential.kept === REQUESTS;
+    const good = kept && ratio <= 2;
+    // A quick run (CI, on a shared machine) fails on a lost request or key
+    // only; its ratio is reported.
+    ok &&= QUICK ? kept : good;
     rows.push(
       `| ${kind} | ${processes} | ${sequential.ms.toFixed(0)} | ${
         overlapping.ms.toFixed(0)
