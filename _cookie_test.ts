@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fakeTime, fc, parseCookie } from "./_test_helpers.ts";
 import { isToken } from "./_token.ts";
 import { LAST_COOKIE_TIME, SessionCookie } from "./_cookie.ts";
-import { managerConfig } from "./_options.ts";
+import { managerConfig } from "./_manager_options.ts";
 
 const token = "A".repeat(43);
 const cookie = (options = {}) =>

@@ -30,10 +30,12 @@ export interface Chunk {
 }
 
 /**
- * The latest time KV lets a key expire (ms since the epoch, in the year
- * 262143); a later expiry is kept in the head, and KV removes the keys then.
+ * The latest time a key of this store expires in KV (ms since the epoch,
+ * in the year 262143): KV refuses an expiry past 8,210,266,876,800,000,
+ * checked on its own clock, so this stays a day short of it. A later expiry
+ * is kept in the head, and KV removes the keys at this time.
  */
-const KV_LAST_EXPIRY = 8_210_266_876_799_999;
+const KV_LAST_EXPIRY = 8_210_266_876_800_000 - 86_400_000;
 
 /** Whether a value read from KV is a head a KvStore wrote. */
 export function isHead(value: unknown): value is Head {

@@ -17,9 +17,8 @@ import {
   removeEntry,
 } from "./_kv_layout.ts";
 import { whileLocked } from "./_kv_lock.ts";
-import { kvStoreConfig } from "./_options.ts";
+import { kvStoreConfig, type KvStoreOptions } from "./_kv_options.ts";
 import { checkData, checkToken, checkWrites, timeOf } from "./_store_args.ts";
-import type { KvStoreOptions } from "./options.ts";
 import type {
   IterableStore,
   VersionedEntry,
@@ -28,6 +27,7 @@ import type {
 } from "./store.ts";
 
 // The types its API names, for readers of this module alone.
+export type { KvKeyPart, KvStoreOptions } from "./_kv_options.ts";
 export type {
   IterableStore,
   Store,

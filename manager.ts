@@ -17,7 +17,7 @@ import {
   withSessionHeaders,
 } from "./_headers.ts";
 import { SessionOpener } from "./_open.ts";
-import { managerConfig } from "./_options.ts";
+import { managerConfig } from "./_manager_options.ts";
 import { Saver } from "./_save.ts";
 import { SessionHandle } from "./_session.ts";
 import type { SessionState } from "./_session_state.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { memStoreConfig } from "./_options.ts";
+import { memStoreConfig, type MemStoreOptions } from "./_memstore_options.ts";
 import { SlotTable } from "./_slots.ts";
 import {
   checkData,
@@ -15,7 +15,6 @@ import {
   timeOf,
 } from "./_store_args.ts";
 import { setUnrefInterval, setUnrefTimeout } from "./_timers.ts";
-import type { MemStoreOptions } from "./options.ts";
 import type {
   InMemoryStore,
   IterableStore,
@@ -24,6 +23,7 @@ import type {
 } from "./store.ts";
 
 // The types its API names, for readers of this module alone.
+export type { MemStoreOptions } from "./_memstore_options.ts";
 export type {
   InMemoryStore,
   IterableStore,

@@ -1,11 +1,10 @@
 /**
- * The options of the package's classes: {@linkcode MemStoreOptions} for
- * `MemStore`, {@linkcode RedisStoreOptions} for `RedisStore`,
- * {@linkcode KvStoreOptions} for `KvStore`,
- * {@linkcode SessionManagerOptions} (with {@linkcode CookieOptions}) for
- * `SessionManager`. Every option is checked
- * once, when the object is created: a bad value throws there, never on a
- * request.
+ * The options of `SessionManager`: {@linkcode SessionManagerOptions}, with
+ * {@linkcode CookieOptions} for its cookie. Every option is checked once,
+ * when the manager is created: a bad value throws there, never on a
+ * request. (Each store's options are beside the store: `MemStoreOptions`
+ * in `@sessions/memstore/memstore`, `RedisStoreOptions` in `/redis`,
+ * `KvStoreOptions` in `/kv`.)
  *
  * @module
  */
@@ -16,64 +15,6 @@ import type { Store } from "./store.ts";
 // The types its API names, for readers of this module alone.
 export type { Codec, SessionData } from "./codec.ts";
 export type { Store } from "./store.ts";
-
-/** Options for `MemStore`. */
-export interface MemStoreOptions {
-  /**
-   * Milliseconds between sweeps of expired sessions. 0 turns the sweep off:
-   * expired sessions are then never returned, but stay in memory until they
-   * are committed again or deleted.
-   *
-   * @default {60000}
-   */
-  cleanupInterval?: number;
-  /**
-   * The most entries held at once: sessions, and the markers that ended
-   * sessions leave for a while (see `VersionedStore`). A commit that would
-   * go over drops expired entries first, then evicts the live ones closest
-   * to expiry (with an idle timeout, the least recently used).
-   *
-   * @default {Infinity}
-   */
-  maxSessions?: number;
-  /**
-   * The most bytes held at once: every entry's data, plus one byte per
-   * character of its token. Beyond it, entries make room as for
-   * `maxSessions`; a single session larger than this is refused with a
-   * `RangeError`.
-   *
-   * @default {Infinity}
-   */
-  maxBytes?: number;
-}
-
-/** Options for `RedisStore`. */
-export interface RedisStoreOptions {
-  /** What every key of the store starts with. @default {"session:"} */
-  prefix?: string;
-  /**
-   * Milliseconds a Redis command may take. Past that it fails with a
-   * `DOMException` named `"TimeoutError"`; a command still waiting to be
-   * sent (Redis is down and the client reconnecting) is dropped, so it
-   * never runs late.
-   *
-   * @default {2000}
-   */
-  commandTimeout?: number;
-}
-
-/**
- * A part of a Deno KV key (`Deno.KvKeyPart`), spelled out so that this
- * module's types need no `Deno` namespace where the package runs on Node or
- * Bun.
- */
-export type KvKeyPart = string | number | bigint | boolean | Uint8Array;
-
-/** Options for `KvStore`. */
-export interface KvStoreOptions {
-  /** The key parts every key of the store starts with. @default {["sessions"]} */
-  prefix?: readonly KvKeyPart[];
-}
 
 /** Options for the session cookie. */
 export interface CookieOptions {

@@ -7,10 +7,9 @@
  */
 
 import { Buffer } from "node:buffer";
-import { redisStoreConfig } from "./_options.ts";
+import { redisStoreConfig, type RedisStoreOptions } from "./_redis_options.ts";
 import { checkData, checkToken, checkWrites, timeOf } from "./_store_args.ts";
 import { withTimeout } from "./_timers.ts";
-import type { RedisStoreOptions } from "./options.ts";
 import type {
   IterableStore,
   VersionedEntry,
@@ -19,6 +18,7 @@ import type {
 } from "./store.ts";
 
 // The types its API names, for readers of this module alone.
+export type { RedisStoreOptions } from "./_redis_options.ts";
 export type {
   IterableStore,
   Store,
