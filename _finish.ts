@@ -37,7 +37,8 @@ export class SessionFinisher {
 
   /**
    * Saves a session after its request, if it needs saving; the Set-Cookie
-   * value to send, if any. At once when the store answers at once.
+   * value to send, if any: synchronously when the store answers
+   * synchronously, else as a promise.
    */
   save(
     state: SessionState,

@@ -54,7 +54,7 @@ export class SessionOpener<T extends object> {
 
   /**
    * The session of a token: a new, empty one when the token is missing,
-   * malformed, unknown, expired or undecodable. Answered at once when there
+   * malformed, unknown, expired or undecodable. Answered synchronously when there
    * is nothing to wait for (an in-memory store, tokens not hashed).
    */
   open(

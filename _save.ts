@@ -7,7 +7,8 @@
 //
 // The algorithm is written as generators that yield the store calls they
 // need (`yield* read(key)` where async code would `await`); StoreAccess.run
-// performs them, at once while the store answers at once (MemStore), so a
+// performs them, synchronously while the store answers synchronously
+// (MemStore), so a
 // save in memory makes no promise at all.
 
 import type { ContentsCodec } from "./_contents.ts";
@@ -115,8 +116,8 @@ export class Saver {
   }
 
   /**
-   * Saves a session, whatever its lifecycle: at once when the store
-   * answers at once, else by a promise.
+   * Saves a session, whatever its lifecycle: synchronously when the store
+   * answers synchronously, else as a promise.
    */
   save(state: SessionState): SaveOutcome | Promise<SaveOutcome> {
     const life = state.life;
@@ -174,7 +175,7 @@ export class Saver {
     if (from.version === undefined || !this.#keeps(state, from.stored)) {
       return undefined;
     }
-    // An in-memory store answers at once: no promise.
+    // An in-memory store answers synchronously: no promise.
     const found = this.#access.read(from.key) as Entry | undefined;
     if (found?.version !== from.version) return undefined;
     const at = from.stored!.expiry!.getTime();

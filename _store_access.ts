@@ -1,13 +1,13 @@
 // How the session manager reaches a store: through its capabilities when it
 // has them, looked for at each call, so a wrapper, a subclass or a method
-// patched later is seen at once. A plain Store is given compare-and-set
+// patched later is seen from the next call. A plain Store is given compare-and-set
 // within this process: writes to a token take turns, each checks what is
 // stored first, and the markers of ended sessions are kept in memory.
 
 import { withTimeout } from "./_timers.ts";
 import { hashToken } from "./_token.ts";
+import { syncOf } from "./_in_memory.ts";
 import {
-  isInMemoryStore,
   isVersionedStore,
   type Store,
   type Version,
@@ -52,7 +52,7 @@ export function* write(writes: VersionedWrite[]): Steps<boolean> {
   return (yield { kind: "write", writes }) as boolean;
 }
 
-/** Waits `ms` milliseconds; at once for 0. */
+/** Waits `ms` milliseconds; not at all for 0. */
 export function* pause(ms: number): Steps<void> {
   if (ms > 0) yield { kind: "pause", ms };
 }
@@ -90,13 +90,13 @@ export class StoreAccess {
 
   /** Whether the store is in this process and keeps the arrays it is given. */
   get inMemory(): boolean {
-    return isInMemoryStore(this.#store);
+    return syncOf(this.#store) !== undefined;
   }
 
   /**
-   * Runs `steps`, performing the calls they yield: at once while the store
-   * answers at once, and from the first answer that is a promise on, by
-   * promise.
+   * Runs `steps`, performing the calls they yield: synchronously while the
+   * store answers synchronously, and from the first answer that is a
+   * promise on, as a promise.
    */
   run<R>(steps: Steps<R>, answer?: unknown, failure?: unknown): R | Promise<R> {
     for (;;) {
@@ -130,10 +130,11 @@ export class StoreAccess {
     }
   }
 
-  /** Reads a token's live entry; at once when the store is in memory. */
+  /** Reads a token's live entry; synchronously when the store is in memory. */
   read(key: string): Entry | undefined | Promise<Entry | undefined> {
     const store = this.#store;
-    if (isInMemoryStore(store)) return store.findVersionedSync(key);
+    const sync = syncOf(store);
+    if (sync !== undefined) return sync.findVersioned(key);
     if (isVersionedStore(store)) return this.#bounded(store.findVersioned(key));
     const marker = this.#marker(key);
     if (marker !== undefined) {
@@ -153,11 +154,12 @@ export class StoreAccess {
 
   /**
    * Writes entries, all or none, if each token's version is still the one
-   * given; at once when the store is in memory.
+   * given; synchronously when the store is in memory.
    */
   write(writes: VersionedWrite[]): boolean | Promise<boolean> {
     const store = this.#store;
-    if (isInMemoryStore(store)) return store.commitVersionedSync(writes);
+    const sync = syncOf(store);
+    if (sync !== undefined) return sync.commitVersioned(writes);
     if (isVersionedStore(store)) {
       return this.#bounded(store.commitVersioned(writes));
     }

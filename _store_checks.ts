@@ -1,14 +1,9 @@
 // The checks of the store conformance kit (`testing.ts`), by capability:
-// the contract every store keeps, `all()`, versioned writes, and the
-// in-memory methods; each runs on a new store under a frozen clock.
+// the contract every store keeps, `all()`, and versioned writes; each runs
+// on a new store under a frozen clock.
 
 import assert from "node:assert/strict";
-import type {
-  InMemoryStore,
-  IterableStore,
-  Store,
-  VersionedStore,
-} from "./store.ts";
+import type { IterableStore, Store, VersionedStore } from "./store.ts";
 
 /**
  * A frozen clock for the steps: `Date.now()` and `new Date()` give `now`
@@ -378,55 +373,5 @@ export const VERSIONED: Record<string, Check<VersionedStore>> = {
       );
     }
     assert.equal(text(await store.find("a")), "kept");
-  },
-};
-
-export const IN_MEMORY: Record<string, Check<InMemoryStore>> = {
-  async "findVersionedSync and commitVersionedSync agree with the promised methods"(
-    store,
-    clock,
-  ) {
-    const expiry = new Date(clock.now + 1000);
-    assert.equal(
-      store.commitVersionedSync([{
-        token: "a",
-        ifVersion: null,
-        data: bytes("1"),
-        expiry,
-      }]),
-      true,
-    );
-    const sync = store.findVersionedSync("a")!;
-    const promised = (await store.findVersioned("a"))!;
-    assert.equal(text(sync.data), text(promised.data));
-    assert.equal(sync.version, promised.version);
-    assert.equal(store.findVersionedSync("none"), undefined);
-  },
-
-  async "commitVersionedSync writes only over the version given"(
-    store,
-    clock,
-  ) {
-    const expiry = new Date(clock.now + 1000);
-    await store.commit("a", bytes("first"), expiry);
-    const read = store.findVersionedSync("a")!;
-    const write = (data: string, ifVersion: typeof read.version | null) => [{
-      token: "a",
-      ifVersion,
-      data: bytes(data),
-      expiry,
-    }];
-    assert.equal(store.commitVersionedSync(write("mine", read.version)), true);
-    assert.equal(store.commitVersionedSync(write("lost", read.version)), false);
-    assert.equal(store.commitVersionedSync(write("lost", null)), false);
-    assert.equal(text(await store.find("a")), "mine");
-  },
-
-  async "findVersionedSync hides an expired entry"(store, clock) {
-    await store.commit("a", bytes("x"), new Date(clock.now + 1000));
-    clock.now += 999;
-    assert.equal(text(store.findVersionedSync("a")?.data), "x");
-    clock.now += 1;
-    assert.equal(store.findVersionedSync("a"), undefined);
   },
 };

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
 import { parseSetCookie } from "npm:cookie@2.0.2";
 import { SessionManager } from "./manager.ts";
+import { SYNC, syncOf, type SyncStore } from "./_in_memory.ts";
 import { MemStore } from "./memstore.ts";
 import type { SessionManagerOptions } from "./options.ts";
 import type { Session } from "./session.ts";
@@ -177,7 +178,7 @@ export type Capabilities = "plain" | "versioned" | "in-memory";
 
 /** How a {@linkcode TestStore} answers. */
 export type Pause =
-  /** at once, as MemStore does */
+  /** synchronously, as MemStore does */
   | "none"
   /** after other promises (works under fake time) */
   | "microtask"
@@ -204,7 +205,7 @@ export interface Calls {
 
 /**
  * A MemStore behind the methods a test chooses: a plain store, a versioned
- * one or an in-memory one, answering at once or after a pause, and counting
+ * one or an in-memory one, answering synchronously or after a pause, and counting
  * the calls made to it.
  */
 export class TestStore implements IterableStore, Disposable {
@@ -214,8 +215,7 @@ export class TestStore implements IterableStore, Disposable {
   calls: Calls = { read: 0, write: 0, delete: 0, all: 0 };
   findVersioned?: (token: string) => Promise<VersionedEntry | undefined>;
   commitVersioned?: (writes: readonly VersionedWrite[]) => Promise<boolean>;
-  findVersionedSync?: (token: string) => VersionedEntry | undefined;
-  commitVersionedSync?: (writes: readonly VersionedWrite[]) => boolean;
+  [SYNC]?: () => SyncStore | undefined;
   #pause: Pause;
 
   constructor(options: TestStoreOptions = {}) {
@@ -229,14 +229,19 @@ export class TestStore implements IterableStore, Disposable {
         this.#call("write", () => inner.commitVersioned(writes));
     }
     if (capabilities === "in-memory") {
-      this.findVersionedSync = (token) => {
-        this.calls.read++;
-        return inner.findVersionedSync(token);
+      // MemStore's synchronous access, counted.
+      const sync = syncOf(inner)!;
+      const counted: SyncStore = {
+        findVersioned: (token) => {
+          this.calls.read++;
+          return sync.findVersioned(token);
+        },
+        commitVersioned: (writes) => {
+          this.calls.write++;
+          return sync.commitVersioned(writes);
+        },
       };
-      this.commitVersionedSync = (writes) => {
-        this.calls.write++;
-        return inner.commitVersionedSync(writes);
-      };
+      this[SYNC] = () => counted;
     }
   }
 

@@ -308,7 +308,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     return withSessionHeaders(await this.#onError(error, request), undefined);
   }
 
-  /** `finish`, at once when the save needs no waiting. */
+  /** `finish`, synchronously when the save needs no waiting. */
   #finish(
     state: SessionState,
     response: Response,

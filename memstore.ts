@@ -6,6 +6,7 @@
  */
 
 import { memStoreConfig, type MemStoreOptions } from "./_memstore_options.ts";
+import { SYNC, type SyncStore } from "./_in_memory.ts";
 import { SlotTable } from "./_slots.ts";
 import {
   checkData,
@@ -16,16 +17,15 @@ import {
 } from "./_store_args.ts";
 import { setUnrefInterval, setUnrefTimeout } from "./_timers.ts";
 import type {
-  InMemoryStore,
   IterableStore,
   VersionedEntry,
+  VersionedStore,
   VersionedWrite,
 } from "./store.ts";
 
 // The types its API names, for readers of this module alone.
 export type { MemStoreOptions } from "./_memstore_options.ts";
 export type {
-  InMemoryStore,
   IterableStore,
   Store,
   Version,
@@ -66,9 +66,11 @@ const SLICE_MS = 1;
  * bounded with `maxSessions` and `maxBytes`: the entries closest to expiry
  * make room for new ones.
  *
- * It is also an {@linkcode InMemoryStore}: `SessionManager` reads it at
- * once and without copies, and writes it with compare-and-set. Those
- * methods share bytes with the caller instead of copying them.
+ * It is also a {@linkcode VersionedStore}: `SessionManager` writes it with
+ * compare-and-set, and, in the same process, reads and writes it
+ * synchronously and without copies (as long as `findVersioned` and
+ * `commitVersioned` are MemStore's own: a subclass that replaces them is
+ * called through them, like any store).
  *
  * @example Storing and finding a session
  * ```ts
@@ -85,12 +87,34 @@ const SLICE_MS = 1;
  * assert.equal(await store.find("token"), undefined);
  * ```
  */
-export class MemStore implements IterableStore, InMemoryStore, Disposable {
+export class MemStore implements IterableStore, VersionedStore, Disposable {
   #table: SlotTable;
   #interval: ReturnType<typeof setInterval> | undefined;
   #resume: ReturnType<typeof setTimeout> | undefined;
   #hits = 0;
   #misses = 0;
+
+  static {
+    // The manager's synchronous access (_in_memory.ts), kept out of the
+    // public type: a method under a symbol that only the package holds.
+    Object.defineProperty(MemStore.prototype, SYNC, {
+      value(this: MemStore): SyncStore | undefined {
+        const own = MemStore.prototype;
+        if (
+          this.findVersioned !== own.findVersioned ||
+          this.commitVersioned !== own.commitVersioned
+        ) {
+          return undefined;
+        }
+        return this.#sync;
+      },
+    });
+  }
+
+  #sync: SyncStore = {
+    findVersioned: (token) => this.#findVersioned(token),
+    commitVersioned: (writes) => this.#commitVersioned(writes),
+  };
 
   /**
    * Creates a store and starts its sweep of expired sessions.
@@ -308,26 +332,6 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
     return settled(() => this.#findVersioned(token));
   }
 
-  /**
-   * {@linkcode MemStore.findVersioned}, answered at once.
-   *
-   * @param token The token.
-   * @returns The entry, or `undefined`.
-   * @throws {TypeError} When `token` is not a string.
-   *
-   * @example Reading without waiting
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { MemStore } from "@sessions/memstore";
-   *
-   * using store = new MemStore();
-   * assert.equal(store.findVersionedSync("nothing"), undefined);
-   * ```
-   */
-  findVersionedSync(token: string): VersionedEntry | undefined {
-    return this.#findVersioned(token);
-  }
-
   #findVersioned(token: string): VersionedEntry | undefined {
     checkToken("find session", token);
     const table = this.#table;
@@ -360,28 +364,6 @@ export class MemStore implements IterableStore, InMemoryStore, Disposable {
    */
   commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean> {
     return settled(() => this.#commitVersioned(writes));
-  }
-
-  /**
-   * {@linkcode MemStore.commitVersioned}, answered at once.
-   *
-   * @param writes The writes.
-   * @returns Whether they were written.
-   * @throws {TypeError} When a write is malformed (nothing is written).
-   * @throws {RangeError} When an entry alone is larger than `maxBytes`.
-   *
-   * @example Writing without waiting
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { MemStore } from "@sessions/memstore";
-   *
-   * using store = new MemStore();
-   * const expiry = new Date(Date.now() + 60_000);
-   * assert.equal(store.commitVersionedSync([{ token: "a", ifVersion: null, data: new Uint8Array([1]), expiry }]), true);
-   * ```
-   */
-  commitVersionedSync(writes: readonly VersionedWrite[]): boolean {
-    return this.#commitVersioned(writes);
   }
 
   #commitVersioned(writes: readonly VersionedWrite[]): boolean {

@@ -92,7 +92,7 @@ export interface SessionManagerOptions {
    * the request goes to `onError` with a `DOMException` named
    * `"TimeoutError"`, and later saves of the session go ahead; the call
    * itself may still finish later. `Infinity` waits for ever. A store that
-   * answers at once (`MemStore`) is never timed.
+   * answers synchronously (`MemStore`) is never timed.
    *
    * @default {5000}
    */

@@ -6,15 +6,13 @@
  * interprets the bytes: encoding is the session manager's job. Every store
  * implements {@linkcode Store}. A store says what more it can do by having
  * more methods, and `SessionManager` looks for them each time it needs
- * them (with {@linkcode isVersionedStore} and {@linkcode isInMemoryStore}):
+ * them (with {@linkcode isVersionedStore}):
  *
  * - {@linkcode IterableStore} (`all`): lists sessions, for
  *   `SessionManager.iterate`.
  * - {@linkcode VersionedStore} (`findVersioned`, `commitVersioned`):
  *   compare-and-set writes, so overlapping requests are merged and an ended
  *   session stays ended across every process that shares the store.
- * - {@linkcode InMemoryStore} (`findVersionedSync`, `commitVersionedSync`):
- *   a store in the manager's own process answers at once, without copies.
  *
  * A wrapper around a store (for metrics, say) keeps a capability only if it
  * forwards its methods; a subclass inherits them.
@@ -209,30 +207,6 @@ export interface VersionedStore extends Store {
 }
 
 /**
- * A {@linkcode VersionedStore} held in the session manager's own process
- * (`MemStore`): it answers at once, and a read gives back the very array
- * the last write of the token gave it. `SessionManager` then loads and
- * saves a session without waiting and, for a session it has seen, without
- * decoding.
- */
-export interface InMemoryStore extends VersionedStore {
-  /**
-   * `findVersioned`, answered at once.
-   *
-   * @param token The token.
-   * @returns The entry, or `undefined` when nothing live is there.
-   */
-  findVersionedSync(token: string): VersionedEntry | undefined;
-  /**
-   * `commitVersioned`, answered at once.
-   *
-   * @param writes The writes.
-   * @returns Whether they were written.
-   */
-  commitVersionedSync(writes: readonly VersionedWrite[]): boolean;
-}
-
-/**
  * Whether a store has the methods of a {@linkcode VersionedStore} now.
  *
  * @param store Any store.
@@ -258,26 +232,4 @@ export function isVersionedStore(store: Store): store is VersionedStore {
   const s = store as Partial<VersionedStore>;
   return typeof s.findVersioned === "function" &&
     typeof s.commitVersioned === "function";
-}
-
-/**
- * Whether a store has the methods of an {@linkcode InMemoryStore} now.
- *
- * @param store Any store.
- * @returns `true` when it is a {@linkcode VersionedStore} with
- * `findVersionedSync` and `commitVersionedSync` functions.
- *
- * @example MemStore is in memory
- * ```ts
- * import assert from "node:assert/strict";
- * import { isInMemoryStore, MemStore } from "@sessions/memstore";
- *
- * using store = new MemStore();
- * assert.equal(isInMemoryStore(store), true);
- * ```
- */
-export function isInMemoryStore(store: Store): store is InMemoryStore {
-  const s = store as Partial<InMemoryStore>;
-  return typeof s.findVersionedSync === "function" &&
-    typeof s.commitVersionedSync === "function" && isVersionedStore(store);
 }

@@ -21,16 +21,10 @@ import {
   type Check,
   CONTRACT,
   FrozenClock,
-  IN_MEMORY,
   ITERABLE,
   VERSIONED,
 } from "./_store_checks.ts";
-import {
-  isInMemoryStore,
-  isVersionedStore,
-  type IterableStore,
-  type Store,
-} from "./store.ts";
+import { isVersionedStore, type IterableStore, type Store } from "./store.ts";
 
 // The types its API names, for readers of this module alone.
 export type { Store } from "./store.ts";
@@ -59,10 +53,7 @@ export type StoreFactory = () => Store | Promise<Store>;
  *   entry expired; `ifVersion: null` writes only where nothing live is;
  *   every write's version is checked and writes are all or none; a version
  *   changes when the bytes do; an ended session's marker is seen by
- *   `findVersioned` only, and expires;
- * - with `findVersionedSync` and `commitVersionedSync`: they agree with the
- *   promised methods, write only over the version given, and hide expired
- *   entries.
+ *   `findVersioned` only, and expires.
  *
  * The kit's own tests hold a store broken against each of these rules, and
  * check that the kit fails it.
@@ -122,7 +113,6 @@ export async function testStore(
   const probe = await makeStore();
   const iterable = typeof (probe as Partial<IterableStore>).all === "function";
   const versioned = isVersionedStore(probe);
-  const inMemory = isInMemoryStore(probe);
   await dispose(probe);
 
   for (const [name, check] of Object.entries(CONTRACT)) {
@@ -135,11 +125,6 @@ export async function testStore(
   }
   if (versioned) {
     for (const [name, check] of Object.entries(VERSIONED)) {
-      await run(name, check as Check<Store>);
-    }
-  }
-  if (inMemory) {
-    for (const [name, check] of Object.entries(IN_MEMORY)) {
       await run(name, check as Check<Store>);
     }
   }

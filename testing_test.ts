@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { MemStore } from "./memstore.ts";
-import { CONTRACT, IN_MEMORY, ITERABLE, VERSIONED } from "./_store_checks.ts";
+import { CONTRACT, ITERABLE, VERSIONED } from "./_store_checks.ts";
 import type {
-  InMemoryStore,
   IterableStore,
   Store,
+  VersionedStore,
   VersionedWrite,
 } from "./store.ts";
 import { type StepContext, testStore } from "./testing.ts";
@@ -58,11 +58,6 @@ const FLAWS = {
     "a versioned write with an expiry at or before now removes the entry",
   "no write checks":
     "bad versioned writes are refused with a TypeError, and nothing changes",
-  "sync versions differ":
-    "findVersionedSync and commitVersionedSync agree with the promised methods",
-  "sync ignores versions":
-    "commitVersionedSync writes only over the version given",
-  "sync late expiry": "findVersionedSync hides an expired entry",
 } as const;
 type Flaw = keyof typeof FLAWS;
 
@@ -74,15 +69,16 @@ interface Item {
 }
 
 /** A correct in-memory store over a Map, or one with `flaw`. */
-function mapStore(flaw: Flaw | "none"): InMemoryStore {
+function mapStore(flaw: Flaw | "none"): VersionedStore & IterableStore {
   const items = new Map<string, Item>();
   let writes = 0;
   const copy = (data: Uint8Array) => flaw === "no copies" ? data : data.slice();
-  const live = (token: string, late = flaw === "late expiry") => {
+  const live = (token: string) => {
     const item = items.get(token);
     if (item === undefined) return undefined;
     if (item.ended && flaw === "markers never expire") return item;
     const now = Date.now();
+    const late = flaw === "late expiry";
     return (late ? now <= item.expiry : now < item.expiry) ? item : undefined;
   };
   const check = (token: unknown, data?: unknown, expiry?: unknown) => {
@@ -118,7 +114,7 @@ function mapStore(flaw: Flaw | "none"): InMemoryStore {
     const item = flaw === "revives expired" ? items.get(token) : live(token);
     return item?.version === ifVersion;
   };
-  const commitVersioned = (batch: readonly VersionedWrite[], sync = false) => {
+  const commitVersioned = (batch: readonly VersionedWrite[]) => {
     if (flaw !== "no write checks") {
       if (!Array.isArray(batch)) throw new TypeError("writes");
       for (const w of batch) {
@@ -127,8 +123,7 @@ function mapStore(flaw: Flaw | "none"): InMemoryStore {
         if (w.ifVersion === undefined) throw new TypeError("ifVersion");
       }
     }
-    const ignores = flaw === "ignores versions" ||
-      (sync && flaw === "sync ignores versions");
+    const ignores = flaw === "ignores versions";
     const checkedWrites = flaw === "checks only the last write"
       ? batch.slice(-1)
       : batch;
@@ -148,9 +143,9 @@ function mapStore(flaw: Flaw | "none"): InMemoryStore {
     }
     return true;
   };
-  const findVersioned = (token: string, late?: boolean) => {
+  const findVersioned = (token: string) => {
     check(token);
-    const item = live(token, late);
+    const item = live(token);
     return item && {
       data: item.data,
       version: item.version,
@@ -193,15 +188,7 @@ function mapStore(flaw: Flaw | "none"): InMemoryStore {
     commitVersioned: promised((batch: readonly VersionedWrite[]) =>
       commitVersioned(batch)
     ),
-    findVersionedSync: (token) => {
-      const entry = findVersioned(token, flaw === "sync late expiry");
-      if (entry && flaw === "sync versions differ") {
-        return { ...entry, version: `other ${entry.version}` };
-      }
-      return entry;
-    },
-    commitVersionedSync: (batch) => commitVersioned(batch, true),
-  } as InMemoryStore & IterableStore;
+  };
 }
 
 /** `fn`'s result as a promise: a throw becomes a rejection. */
@@ -229,7 +216,7 @@ Deno.test("The conformance kit fails a store that breaks any one of its rules", 
 });
 
 Deno.test("Every rule of the conformance kit has a broken store that fails it", () => {
-  const rules = [CONTRACT, ITERABLE, VERSIONED, IN_MEMORY].flatMap((checks) =>
+  const rules = [CONTRACT, ITERABLE, VERSIONED].flatMap((checks) =>
     Object.keys(checks)
   );
   const covered = new Set<string>(Object.values(FLAWS));
