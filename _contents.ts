@@ -1,7 +1,7 @@
 // A session's contents to and from stored bytes, through the codec, and
 // the cache of decoded sessions kept by their stored bytes.
 
-import type { Contents, SessionState } from "./_session_state.ts";
+import type { Contents, RequestSession } from "./_request_session.ts";
 import type { Codec, SessionData } from "./codec.ts";
 
 /** Whether every value is a primitive, so sharing the values is safe. */
@@ -63,7 +63,7 @@ export class ContentsCodec {
   }
 
   /** The bytes to store for a session: the loaded ones when nothing changed. */
-  encode(state: SessionState, loaded: Uint8Array | undefined): Uint8Array {
+  encode(state: RequestSession, loaded: Uint8Array | undefined): Uint8Array {
     if (!state.dirty && loaded !== undefined) return loaded;
     const data: SessionData = {
       deadline: new Date(state.deadline),
@@ -78,7 +78,7 @@ export class ContentsCodec {
    * load reads the session's values without decoding them, and the session
    * copies them before changing them again.
    */
-  saved(bytes: Uint8Array, state: SessionState): void {
+  saved(bytes: Uint8Array, state: RequestSession): void {
     if (this.#decoded.has(bytes)) return;
     const contents = {
       deadline: state.deadline,

@@ -10,7 +10,7 @@ export interface CookieConfig {
   domain: string | undefined;
   httpOnly: boolean;
   secure: boolean;
-  sameSite: "strict" | "lax" | "none";
+  sameSite: "Strict" | "Lax" | "None";
   partitioned: boolean;
   persist: boolean;
 }
@@ -24,7 +24,12 @@ export const LAST_COOKIE_TIME: number = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** A domain as RFC 6265 allows it (the `cookie` package's rule). */
 const DOMAIN =
   /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const SAME_SITE = { strict: "Strict", lax: "Lax", none: "None" } as const;
+/** The SameSite values, by their name in lower case. */
+export const SAME_SITE = {
+  strict: "Strict",
+  lax: "Lax",
+  none: "None",
+} as const;
 
 /** Whether a character code is one of the spaces RFC 6265 lets around a pair. */
 const isSpace = (code: number): boolean => code === 32 || code === 9;
@@ -66,9 +71,7 @@ export class SessionCookie {
     this.#scope = `${domain ? `; Domain=${domain}` : ""}; Path=${config.path}`;
     this.#flags = `${config.httpOnly ? "; HttpOnly" : ""}${
       config.secure ? "; Secure" : ""
-    }${config.partitioned ? "; Partitioned" : ""}; SameSite=${
-      SAME_SITE[config.sameSite]
-    }`;
+    }${config.partitioned ? "; Partitioned" : ""}; SameSite=${config.sameSite}`;
     this.#memo = memo;
     this.clear =
       `${this.#head}; Max-Age=0${this.#scope}; Expires=Thu, 01 Jan 1970 00:00:00 GMT${this.#flags}`;

@@ -4,7 +4,7 @@
 
 import type { SessionCookie } from "./_cookie.ts";
 import type { SaveOutcome, Saver } from "./_save.ts";
-import type { SessionState } from "./_session_state.ts";
+import type { RequestSession } from "./_request_session.ts";
 import type { DroppedChanges } from "./options.ts";
 
 function defaultOnDropped({ reason, request }: DroppedChanges): void {
@@ -41,7 +41,7 @@ export class SessionFinisher {
    * synchronously, else as a promise.
    */
   save(
-    state: SessionState,
+    state: RequestSession,
     request: Request,
   ): string | undefined | Promise<string | undefined> {
     if (state.status === "unmodified" && !this.#touchDue(state)) {
@@ -55,7 +55,7 @@ export class SessionFinisher {
   }
 
   /** Saves a session outside a request, whatever its status. */
-  async commit(state: SessionState): Promise<SaveOutcome> {
+  async commit(state: RequestSession): Promise<SaveOutcome> {
     const outcome = await this.#saver.save(state);
     this.#cookieFor(outcome, state, true, undefined);
     return outcome;
@@ -66,7 +66,7 @@ export class SessionFinisher {
    * with an idle timeout, when the expiry would move by `touchAfter` of it
    * (always, when the store did not say when the session expires).
    */
-  #touchDue(state: SessionState): boolean {
+  #touchDue(state: RequestSession): boolean {
     if (this.#idleTimeout === 0 || state.life.kind !== "loaded") return false;
     return this.#saver.expiryMoves(state, state.life.from.stored);
   }
@@ -79,7 +79,7 @@ export class SessionFinisher {
    */
   #cookieFor(
     outcome: SaveOutcome,
-    state: SessionState,
+    state: RequestSession,
     changed: boolean,
     request: Request | undefined,
   ): string | undefined {

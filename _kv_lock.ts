@@ -2,6 +2,8 @@
 // while another process (or `deno serve --parallel` isolate) writes, and the
 // operation is tried again.
 
+import { jitteredBackoff } from "./_timers.ts";
+
 /**
  * How long an operation keeps trying while the database is locked, in ms.
  * SQLite's lock is not fair: under a stream of writes from two isolates a
@@ -17,7 +19,7 @@ export function isLocked(error: unknown): boolean {
 }
 
 /**
- * Runs `work`, and again after a short random wait (up to 50 ms) while
+ * Runs `work`, and again after a jittered backoff (up to 50 ms) while
  * another process has the database locked, for up to `wait` ms; then the
  * lock error is thrown.
  */
@@ -33,7 +35,7 @@ export async function whileLocked<T>(
     } catch (error) {
       if (!isLocked(error) || Date.now() >= deadline) throw error;
       onRetry?.();
-      const pause = Math.random() * Math.min(50, 2 ** attempt);
+      const pause = jitteredBackoff(attempt);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }

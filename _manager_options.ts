@@ -1,7 +1,7 @@
 // SessionManager's options checked, with the defaults filled in: each
 // default is written here once (and in the @default tag that documents it).
 
-import { type CookieConfig, SessionCookie } from "./_cookie.ts";
+import { type CookieConfig, SAME_SITE, SessionCookie } from "./_cookie.ts";
 import { MAX_TIMER_DELAY, OptionChecker } from "./_options.ts";
 import { type Codec, jsonCodec } from "./codec.ts";
 import type {
@@ -98,7 +98,6 @@ export function managerConfig(
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** What the cookie serializer accepts in a path, which must start with "/". */
 const COOKIE_PATH = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
-const SAME_SITE = { strict: "strict", lax: "lax", none: "none" } as const;
 
 function cookieConfig(
   check: OptionChecker,
@@ -156,7 +155,7 @@ function cookieConfig(
   };
   // Browsers reject these cookies, so sessions would silently never stick.
   const needsSecure = [
-    [site === "none", 'cookie.sameSite "None"'],
+    [site === "None", 'cookie.sameSite "None"'],
     [config.partitioned, "cookie.partitioned"],
     [name.startsWith("__Secure-"), `a cookie.name starting with "__Secure-"`],
     [name.startsWith("__Host-"), `a cookie.name starting with "__Host-"`],

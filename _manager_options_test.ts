@@ -15,7 +15,7 @@ Deno.test("managerConfig() fills in SCS's defaults", () => {
       domain: undefined,
       httpOnly: true,
       secure: false,
-      sameSite: "lax",
+      sameSite: "Lax",
       partitioned: false,
       persist: true,
     },

@@ -9,8 +9,8 @@ import {
   type Contents,
   deadlineIn,
   type Origin,
-  SessionState,
-} from "./_session_state.ts";
+  RequestSession,
+} from "./_request_session.ts";
 import type { Entry, StoreAccess } from "./_store_access.ts";
 import { hashToken } from "./_token.ts";
 import type { Codec } from "./codec.ts";
@@ -129,7 +129,7 @@ export class SessionOpener<T extends object> {
     from: Origin | undefined,
     shared: boolean,
   ): SessionHandle<T> {
-    const state = new SessionState(contents, from, shared, this.#lifetime);
+    const state = new RequestSession(contents, from, shared, this.#lifetime);
     return new SessionHandle(state, this.#codec);
   }
 }

@@ -15,17 +15,19 @@ import type { ContentsCodec } from "./_contents.ts";
 import {
   deadlineIn,
   type Origin,
-  type SessionState,
-} from "./_session_state.ts";
+  type RequestSession,
+} from "./_request_session.ts";
 import {
   type Entry,
   hashed,
   pause,
   read,
+  sameBytes,
   type Steps,
   type StoreAccess,
   write,
 } from "./_store_access.ts";
+import { jitteredBackoff } from "./_timers.ts";
 import { newToken } from "./_token.ts";
 import type { DropReason } from "./options.ts";
 import type { Version, VersionedWrite } from "./store.ts";
@@ -66,21 +68,13 @@ function readMarker(data: Uint8Array): { reason: DropReason; to?: string } {
   return { reason: "expired" };
 }
 
-/** Whether two byte arrays hold the same bytes. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
- * A random wait before another try (ms): none at first, then up to 2, 4, 8
- * ... 50 ms, so that many requests saving one session at once (a page's
- * parallel calls) spread out instead of colliding again.
+ * The wait before another try of a save (ms): none for the first two, then
+ * the jittered backoff, so that saves of one session from several processes
+ * spread out instead of colliding again.
  */
 function backoff(attempt: number): number {
-  return attempt < 3 ? 0 : Math.random() * Math.min(50, 2 ** (attempt - 2));
+  return attempt < 3 ? 0 : jitteredBackoff(attempt - 2);
 }
 
 function tooManyConflicts(): Error {
@@ -119,7 +113,7 @@ export class Saver {
    * Saves a session, whatever its lifecycle: synchronously when the store
    * answers synchronously, else as a promise.
    */
-  save(state: SessionState): SaveOutcome | Promise<SaveOutcome> {
+  save(state: RequestSession): SaveOutcome | Promise<SaveOutcome> {
     const life = state.life;
     if (life.kind === "loaded" && this.#access.inMemory) {
       const kept = this.#keptInMemory(state, life.from);
@@ -171,7 +165,7 @@ export class Saver {
    * other request saved since it was loaded, needs no write. `undefined`
    * when the session is not that case, for `#update` to decide.
    */
-  #keptInMemory(state: SessionState, from: Origin): SaveOutcome | undefined {
+  #keptInMemory(state: RequestSession, from: Origin): SaveOutcome | undefined {
     if (from.version === undefined || !this.#keeps(state, from.stored)) {
       return undefined;
     }
@@ -186,7 +180,7 @@ export class Saver {
    * Whether saving the session would store what is stored: the bytes it was
    * loaded from (nothing changed), and an expiry that need not move.
    */
-  #keeps(state: SessionState, stored: Origin["stored"]): boolean {
+  #keeps(state: RequestSession, stored: Origin["stored"]): boolean {
     return !state.dirty && !this.expiryMoves(state, stored);
   }
 
@@ -194,7 +188,7 @@ export class Saver {
    * The steps of a save; `stale`: the version the session was loaded with
    * is likely old, so read it again before writing.
    */
-  *#save(state: SessionState, stale: boolean): Steps<SaveOutcome> {
+  *#save(state: RequestSession, stale: boolean): Steps<SaveOutcome> {
     const life = state.life;
     switch (life.kind) {
       case "new":
@@ -219,7 +213,7 @@ export class Saver {
    * with one; always when the store did not say when the session expires.
    */
   expiryMoves(
-    state: SessionState,
+    state: RequestSession,
     stored: { readonly expiry: Date | undefined } | undefined,
   ): boolean {
     const at = stored?.expiry?.getTime();
@@ -230,7 +224,7 @@ export class Saver {
   }
 
   /** When a session saved now expires in the store (ms). */
-  expiry(state: SessionState): number {
+  expiry(state: RequestSession): number {
     const idle = this.#options.idleTimeout;
     return idle > 0
       ? Math.min(state.deadline, Date.now() + idle)
@@ -245,7 +239,7 @@ export class Saver {
   }
 
   /** Stores a session under a new token. */
-  *#create(state: SessionState): Steps<SaveOutcome> {
+  *#create(state: RequestSession): Steps<SaveOutcome> {
     const data = this.#contents.encode(state, undefined);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const { token, key } = yield* this.#newKey();
@@ -268,7 +262,7 @@ export class Saver {
    * token, leaving a marker under the old one.
    */
   *#update(
-    state: SessionState,
+    state: RequestSession,
     from: Origin,
     renew: boolean,
     stale: boolean,
@@ -399,7 +393,7 @@ export class Saver {
 
   /** After a write: the session now comes from there. */
   #saved(
-    state: SessionState,
+    state: RequestSession,
     key: string,
     token: string,
     data: Uint8Array,
@@ -412,7 +406,7 @@ export class Saver {
   }
 
   /** Gives up a save whose session ended meanwhile: nothing is written. */
-  #drop(state: SessionState, found: Entry | undefined): SaveOutcome {
+  #drop(state: RequestSession, found: Entry | undefined): SaveOutcome {
     state.ended();
     return {
       kind: "dropped",

@@ -1,7 +1,7 @@
 // The Session a handler is given: it checks arguments, then changes the
 // session's state.
 
-import type { SessionState } from "./_session_state.ts";
+import type { RequestSession } from "./_request_session.ts";
 import { LAST_COOKIE_TIME } from "./_cookie.ts";
 import { cannot } from "./_errors.ts";
 import type { Codec } from "./codec.ts";
@@ -9,11 +9,11 @@ import type { Session, SessionStatus } from "./session.ts";
 
 /** The {@linkcode Session} given to handlers: checks arguments, then changes its state. */
 export class SessionHandle<T extends object> implements Session<T> {
-  #state: SessionState;
+  #state: RequestSession;
   #codec: Codec;
 
   /** The state behind a session from a session manager, or `undefined`. */
-  static stateOf: (session: unknown) => SessionState | undefined;
+  static stateOf: (session: unknown) => RequestSession | undefined;
 
   static {
     SessionHandle.stateOf = (session) =>
@@ -26,7 +26,7 @@ export class SessionHandle<T extends object> implements Session<T> {
    * The state behind a session given to `action` ("finish", "commit");
    * a TypeError when it did not come from a session manager.
    */
-  static stateFor(session: unknown, action: string): SessionState {
+  static stateFor(session: unknown, action: string): RequestSession {
     const state = SessionHandle.stateOf(session);
     if (state === undefined) {
       throw cannot(
@@ -42,7 +42,7 @@ export class SessionHandle<T extends object> implements Session<T> {
    * @param state The session's state.
    * @param codec Checks the values put.
    */
-  constructor(state: SessionState, codec: Codec) {
+  constructor(state: RequestSession, codec: Codec) {
     this.#state = state;
     this.#codec = codec;
   }

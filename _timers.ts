@@ -1,5 +1,6 @@
-// Timers that never keep the process alive. The global timer functions are
-// read at call time, so fake timers installed after import still drive them.
+// Timers that never keep the process alive, and the jittered backoff of
+// retries. The global timer functions are read at call time, so fake timers
+// installed after import still drive them.
 
 const nativeSetTimeout = globalThis.setTimeout;
 const nativeSetInterval = globalThis.setInterval;
@@ -58,4 +59,12 @@ export function withTimeout<T>(
   return Promise.race([work(controller.signal), late]).finally(() =>
     clearTimeout(timer)
   );
+}
+
+/**
+ * A random wait before try number `attempt` + 1 (ms): up to 2, 4, 8 ... and
+ * at most 50 ms, so that writers that collided spread out.
+ */
+export function jitteredBackoff(attempt: number): number {
+  return Math.random() * Math.min(50, 2 ** attempt);
 }

@@ -20,7 +20,7 @@ import { SessionOpener } from "./_open.ts";
 import { managerConfig } from "./_manager_options.ts";
 import { Saver } from "./_save.ts";
 import { SessionHandle } from "./_session.ts";
-import type { SessionState } from "./_session_state.ts";
+import type { RequestSession } from "./_request_session.ts";
 import { StoreAccess } from "./_store_access.ts";
 import { isToken } from "./_token.ts";
 import { MemStore } from "./memstore.ts";
@@ -310,7 +310,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
 
   /** `finish`, synchronously when the save needs no waiting. */
   #finish(
-    state: SessionState,
+    state: RequestSession,
     response: Response,
     request: Request,
   ): Response | Promise<Response> {

@@ -117,9 +117,11 @@ for (const file of files) {
   );
 }
 
-const dependencies: Record<string, string> = {};
+// The import map holds only the frameworks of the optional middleware:
+// peer dependencies, which the app brings.
+const peerDependencies: Record<string, string> = {};
 for (const [name, target] of Object.entries(config.imports ?? {})) {
-  dependencies[name] = target.replace(/^npm:[^@]+@/, "");
+  peerDependencies[name] = target.replace(/^npm:(@[^/]+\/)?[^@]+@/, "");
 }
 await Deno.writeTextFile(
   new URL("package.json", out),
@@ -137,12 +139,10 @@ await Deno.writeTextFile(
           default: path.replace(/\.ts$/, ".js"),
         }]),
       ),
-      dependencies,
-      peerDependencies: { "hono": "^4.6.0", "@oakserver/oak": "^14.1.0" },
-      peerDependenciesMeta: {
-        "hono": { optional: true },
-        "@oakserver/oak": { optional: true },
-      },
+      peerDependencies,
+      peerDependenciesMeta: Object.fromEntries(
+        Object.keys(peerDependencies).map((name) => [name, { optional: true }]),
+      ),
     },
     null,
     2,

@@ -1,5 +1,5 @@
 // The state of one request's session: its values, what the request changed,
-// and where the session stands in its life. A SessionState owns its
+// and where the session stands in its life. A RequestSession owns its
 // transitions; the manager's modules read it and call them.
 
 import { LAST_COOKIE_TIME } from "./_cookie.ts";
@@ -62,7 +62,7 @@ export interface Contents {
 const NEW: Lifecycle = { kind: "new" };
 
 /** One request's session. */
-export class SessionState {
+export class RequestSession {
   life: Lifecycle;
   values: Map<string, unknown>;
   /** `values` is shared with the decoded-session cache: copy before writing. */
