@@ -4,6 +4,7 @@
 
 import type { SessionCookie } from "./_cookie.ts";
 import type { ContentsCodec } from "./_contents.ts";
+import type { ManagerConfig } from "./_manager_options.ts";
 import { SessionHandle } from "./_session.ts";
 import {
   type Contents,
@@ -14,13 +15,6 @@ import {
 import type { Entry, StoreAccess } from "./_store_access.ts";
 import { hashToken } from "./_token.ts";
 import type { Codec } from "./codec.ts";
-
-/** What the opener needs of the manager's configuration. */
-export interface OpenerConfig {
-  lifetime: number;
-  hashTokenInStore: boolean;
-  codec: Codec;
-}
 
 /** Opens sessions: new ones, and those the store holds. */
 export class SessionOpener<T extends object> {
@@ -35,7 +29,7 @@ export class SessionOpener<T extends object> {
     access: StoreAccess,
     contents: ContentsCodec,
     cookie: SessionCookie,
-    config: OpenerConfig,
+    config: ManagerConfig,
   ) {
     this.#access = access;
     this.#contents = contents;

@@ -12,6 +12,7 @@
 // save in memory makes no promise at all.
 
 import type { ContentsCodec } from "./_contents.ts";
+import type { ManagerConfig } from "./_manager_options.ts";
 import {
   deadlineIn,
   type Origin,
@@ -83,26 +84,18 @@ function tooManyConflicts(): Error {
   );
 }
 
-/** The settings a save needs from its session manager. */
-export interface SaveOptions {
-  idleTimeout: number;
-  touchAfter: number;
-  lifetime: number;
-  hashTokenInStore: boolean;
-}
-
 /** Saves sessions to one store. */
 export class Saver {
   #access: StoreAccess;
   #contents: ContentsCodec;
-  #options: SaveOptions;
+  #options: ManagerConfig;
   /** The last save queued for each stored session (see `#inTurn`). */
   #turns = new Map<string, Promise<SaveOutcome>>();
 
   constructor(
     access: StoreAccess,
     contents: ContentsCodec,
-    options: SaveOptions,
+    options: ManagerConfig,
   ) {
     this.#access = access;
     this.#contents = contents;
@@ -166,7 +159,7 @@ export class Saver {
    * when the session is not that case, for `#update` to decide.
    */
   #keptInMemory(state: RequestSession, from: Origin): SaveOutcome | undefined {
-    if (from.version === undefined || !this.#keeps(state, from.stored)) {
+    if (from.version === undefined || this.needsWrite(state, from.stored)) {
       return undefined;
     }
     // An in-memory store answers synchronously: no promise.
@@ -177,11 +170,13 @@ export class Saver {
   }
 
   /**
-   * Whether saving the session would store what is stored: the bytes it was
-   * loaded from (nothing changed), and an expiry that need not move.
+   * Whether saving the session needs a write: its values changed, or its
+   * expiry must move (see `#expiryMoves`). Otherwise the save stores what
+   * is stored, and writes nothing. The one rule for "does this need a
+   * write?": the finisher asks it for an idle timeout's touch too.
    */
-  #keeps(state: RequestSession, stored: Origin["stored"]): boolean {
-    return !state.dirty && !this.expiryMoves(state, stored);
+  needsWrite(state: RequestSession, stored: Origin["stored"]): boolean {
+    return state.dirty || this.#expiryMoves(state, stored);
   }
 
   /**
@@ -212,7 +207,7 @@ export class Saver {
    * be worth a write: at all without an idle timeout, by `touchAfter` of it
    * with one; always when the store did not say when the session expires.
    */
-  expiryMoves(
+  #expiryMoves(
     state: RequestSession,
     stored: { readonly expiry: Date | undefined } | undefined,
   ): boolean {
@@ -298,7 +293,7 @@ export class Saver {
         const decoded = this.#contents.decode(loaded, false);
         if (decoded !== undefined) state.rebase(decoded.contents);
       }
-      if (!renew && this.#keeps(state, stored)) {
+      if (!renew && !this.needsWrite(state, stored)) {
         // Nothing to write: the session stays as stored, if it still is.
         if (!current) {
           const found = yield* read(from.key);

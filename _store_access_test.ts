@@ -9,7 +9,6 @@ import { syncOf } from "./_in_memory.ts";
 import {
   isVersionedStore,
   type Store,
-  type VersionedEntry,
   type VersionedWrite,
 } from "./store.ts";
 

@@ -10,17 +10,12 @@
 import { SessionCookie } from "./_cookie.ts";
 import { ContentsCodec } from "./_contents.ts";
 import { cannot, valueName } from "./_errors.ts";
-import { SessionFinisher } from "./_finish.ts";
-import {
-  addSessionHeaders,
-  WebResponse,
-  withSessionHeaders,
-} from "./_headers.ts";
+import { Finisher } from "./_finish.ts";
+import { WebResponse } from "./_headers.ts";
 import { SessionOpener } from "./_open.ts";
 import { managerConfig } from "./_manager_options.ts";
 import { Saver } from "./_save.ts";
 import { SessionHandle } from "./_session.ts";
-import type { RequestSession } from "./_request_session.ts";
 import { StoreAccess } from "./_store_access.ts";
 import { isToken } from "./_token.ts";
 import { MemStore } from "./memstore.ts";
@@ -36,14 +31,6 @@ export type {
   SessionStatus,
 } from "./session.ts";
 export type { Store } from "./store.ts";
-
-function defaultOnError(error: unknown, request: Request): Response {
-  console.error(
-    `Session store failed for ${request.method} ${request.url}:`,
-    error,
-  );
-  return new Response("Internal Server Error", { status: 500 });
-}
 
 /**
  * Sessions for `Deno.serve`: a cookie, a session per request, loaded before
@@ -80,8 +67,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
   #store: Store;
   #ownStore: MemStore | undefined;
   #opener: SessionOpener<T>;
-  #finisher: SessionFinisher;
-  #onError: (error: unknown, request: Request) => Response | Promise<Response>;
+  #finisher: Finisher;
 
   /**
    * Creates a session manager.
@@ -115,8 +101,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     const access = new StoreAccess(this.#store, config.storeTimeout);
     this.#opener = new SessionOpener(access, contents, cookie, config);
     const saver = new Saver(access, contents, config);
-    this.#finisher = new SessionFinisher(saver, cookie, config);
-    this.#onError = config.onError ?? defaultOnError;
+    this.#finisher = new Finisher(saver, cookie, config);
   }
 
   /** The store sessions are kept in. */
@@ -169,7 +154,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
           }, not a Response`,
         );
       }
-      return await this.#finish(
+      return await this.#finisher.respond(
         SessionHandle.stateOf(session)!,
         response,
         request,
@@ -236,7 +221,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
     response: Response,
     request: Request,
   ): Promise<Response> {
-    return await this.#finish(
+    return await this.#finisher.respond(
       SessionHandle.stateFor(session, "finish"),
       response,
       request,
@@ -275,15 +260,11 @@ export class SessionManager<T extends object = Record<string, unknown>>
     headers: Headers,
     request: Request,
   ): Promise<Response | undefined> {
-    const state = SessionHandle.stateFor(session, "finish");
-    let cookie: string | undefined;
-    try {
-      cookie = await this.#finisher.save(state, request);
-    } catch (error) {
-      return await this.errorResponse(error, request);
-    }
-    addSessionHeaders(headers, cookie);
-    return undefined;
+    return await this.#finisher.addHeaders(
+      SessionHandle.stateFor(session, "finish"),
+      headers,
+      request,
+    );
   }
 
   /**
@@ -305,39 +286,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * ```
    */
   async errorResponse(error: unknown, request: Request): Promise<Response> {
-    return withSessionHeaders(await this.#onError(error, request), undefined);
-  }
-
-  /** `finish`, synchronously when the save needs no waiting. */
-  #finish(
-    state: RequestSession,
-    response: Response,
-    request: Request,
-  ): Response | Promise<Response> {
-    let cookie: string | undefined | Promise<string | undefined>;
-    try {
-      cookie = this.#finisher.save(state, request);
-    } catch (error) {
-      return this.#failed(error, response, request);
-    }
-    if (!(cookie instanceof Promise)) {
-      return withSessionHeaders(response, cookie);
-    }
-    return cookie.then(
-      (value) => withSessionHeaders(response, value),
-      (error) => this.#failed(error, response, request),
-    );
-  }
-
-  /** `onError`'s response, in place of the handler's `response`. */
-  async #failed(
-    error: unknown,
-    response: Response,
-    request: Request,
-  ): Promise<Response> {
-    // The handler's body is not sent: release what it holds (a file).
-    response.body?.cancel().catch(() => {});
-    return await this.errorResponse(error, request);
+    return await this.#finisher.errorResponse(error, request);
   }
 
   /**

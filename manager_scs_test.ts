@@ -1,5 +1,5 @@
-import assert from "node:assert/strict";
 // SCS's own tests of its session manager, run against this one.
+import assert from "node:assert/strict";
 import { app, client, fakeTime, setup, url } from "./_test_helpers.ts";
 
 Deno.test("SessionManager passes SCS's manager cases", async (t) => {
