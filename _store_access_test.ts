@@ -6,11 +6,7 @@ import { SessionManager } from "./manager.ts";
 import { MemStore } from "./memstore.ts";
 import type { Session } from "./session.ts";
 import { syncOf } from "./_in_memory.ts";
-import {
-  isVersionedStore,
-  type Store,
-  type VersionedWrite,
-} from "./store.ts";
+import { isVersionedStore, type Store, type VersionedWrite } from "./store.ts";
 
 type Values = { n: number };
 

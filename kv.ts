@@ -4,6 +4,17 @@
  * compare-and-set writes. Deno 2.9 needs `--unstable-kv` (or
  * `"unstable": ["kv"]` in `deno.json`) to open a `Deno.Kv`.
  *
+ * - A save is one atomic operation checked against the versionstamp the
+ *   request read.
+ * - Exact expiry: KV's own `expireIn` is eventual, so the store keeps each
+ *   session's expiry and checks it on every read.
+ * - Sessions up to 256 KiB, in chunks written by one atomic operation and
+ *   read whole; a broken chunk set or a value the store did not write is no
+ *   session.
+ * - Several processes on one local file: "database is locked" is tried
+ *   again for up to 4 seconds ({@linkcode openSharedKv} opens the file the
+ *   same way).
+ *
  * @module
  */
 

@@ -3,6 +3,20 @@
  * process of a deployment, with compare-and-set writes so that overlapping
  * requests are merged and an ended session stays ended across processes.
  *
+ * - One expiry rule: a session is live while `Date.now() < expiry` on the
+ *   application's clock; the key also expires in Redis after the same span
+ *   (`PX`), so nothing outlives it, whatever Redis's own clock says.
+ * - A save is one round trip: a Lua script (`EVALSHA`) that writes only if
+ *   the session is still the version the request read; a renewal writes the
+ *   new session and the old token's marker in the same script.
+ * - Each command has a `commandTimeout`: while Redis is down, requests answer
+ *   through the manager's `onError` in that time, and recover by themselves.
+ * - A value under a session key that the store did not write is no session.
+ * - One node: a Redis Cluster client is refused when the store is created.
+ *
+ * The application brings the node-redis client (npm `redis` 5 or 6); the
+ * package does not depend on it.
+ *
  * @module
  */
 

@@ -161,12 +161,14 @@ export interface VersionedWrite {
  *
  * Rules for an implementation (the conformance kit in
  * `@sessions/memstore/testing` checks them):
- * - an entry is live while `Date.now() < expiry`; an expired one reads as
- *   absent, and `ifVersion: null` accepts it;
+ * - an entry is live while `Date.now() < expiry`; an expired one (a marker
+ *   too) reads as absent, `ifVersion: null` accepts it, and a version read
+ *   before it expired no longer matches;
  * - `commitVersioned` is atomic: every write's `ifVersion` matches and all
  *   writes happen, or none does and it answers `false`;
  * - every write gives the token a new version;
- * - markers (`ended: true`) are seen only by `findVersioned`.
+ * - markers (`ended: true`) are seen only by `findVersioned`;
+ * - a value the store did not write (another app's key) is no entry.
  *
  * @example Moving a session to a new token, if nobody changed it meanwhile
  * ```ts

@@ -3,7 +3,7 @@
 
 import { parseCookie } from "cookie";
 import { SessionCookie } from "../_cookie.ts";
-import { managerConfig } from "../_options.ts";
+import { managerConfig } from "../_manager_options.ts";
 import { isToken, newToken } from "../_token.ts";
 import { jsonCodec } from "../codec.ts";
 import { MemStore } from "../memstore.ts";

@@ -87,7 +87,7 @@ Deno.test("examples/oak.ts says in one line how to pick another port when its ow
   }).output();
   assert.equal(output.code, 1);
   const lines = new TextDecoder().decode(output.stderr).trimEnd().split("\n")
-    // Oak's own line when it loads (see the README's Oak section).
+    // Oak's own line when it loads (see docs/frameworks.md).
     .filter((line) => line !== "oak send() does not work under Node.js.");
   assert.deepEqual(lines, [
     `Port ${port} is in use (another demo?). Pick another: PORT=${
