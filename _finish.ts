@@ -148,6 +148,7 @@ export class Finisher {
   ): string | undefined {
     switch (outcome.kind) {
       case "saved":
+        if (!outcome.cookie) return undefined;
         return this.#cookie.write(
           outcome.token,
           this.#cookie.persistent(state.rememberMe)

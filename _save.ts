@@ -35,8 +35,12 @@ import type { Version, VersionedWrite } from "./store.ts";
 
 /** What a save did, which decides the cookie. */
 export type SaveOutcome =
-  /** Stored under `token` until `expiry` (ms). */
-  | { kind: "saved"; token: string; expiry: number }
+  /**
+   * Stored under `token` until `expiry` (ms); `cookie`: what the browser
+   * holds must change (a new token, or an expiry or attribute the cookie
+   * carries), so the response sets the cookie.
+   */
+  | { kind: "saved"; token: string; expiry: number; cookie: boolean }
   /** The session was destroyed, and ended in the store. */
   | { kind: "ended" }
   /** The session had ended elsewhere: this request's changes were not written. */
@@ -108,9 +112,8 @@ export class Saver {
    */
   save(state: RequestSession): SaveOutcome | Promise<SaveOutcome> {
     const life = state.life;
-    if (life.kind === "loaded" && this.#access.inMemory) {
-      const kept = this.#keptInMemory(state, life.from);
-      if (kept !== undefined) return kept;
+    if (life.kind === "loaded" && !this.needsWrite(state, life.from.stored)) {
+      return this.#kept(state, life.from);
     }
     const key = state.origin?.key;
     if (key === undefined || this.#access.inMemory) {
@@ -152,21 +155,15 @@ export class Saver {
   }
 
   /**
-   * The commonest save, done without the steps of `#update` (their
-   * generators cost more than the rest of it): a session of an in-memory
-   * store that would store the bytes and expiry it already has, and that no
-   * other request saved since it was loaded, needs no write. `undefined`
-   * when the session is not that case, for `#update` to decide.
+   * A save that would store what is stored (the same bytes, an expiry that
+   * need not move): no write, no read, and no cookie, on every store. The
+   * browser's cookie is already right, so nothing can be sent that a
+   * renewal meanwhile would make wrong.
    */
-  #keptInMemory(state: RequestSession, from: Origin): SaveOutcome | undefined {
-    if (from.version === undefined || this.needsWrite(state, from.stored)) {
-      return undefined;
-    }
-    // An in-memory store answers synchronously: no promise.
-    const found = this.#access.read(from.key) as Entry | undefined;
-    if (found?.version !== from.version) return undefined;
-    const at = from.stored!.expiry!.getTime();
-    return this.#saved(state, from.key, from.token, from.data, at);
+  #kept(state: RequestSession, from: Origin): SaveOutcome {
+    state.saved(from);
+    const at = from.stored?.expiry?.getTime() ?? this.expiry(state);
+    return { kind: "saved", token: from.token, expiry: at, cookie: false };
   }
 
   /**
@@ -203,19 +200,25 @@ export class Saver {
   }
 
   /**
-   * Whether saving the session now would move its stored expiry enough to
-   * be worth a write: at all without an idle timeout, by `touchAfter` of it
-   * with one; always when the store did not say when the session expires.
+   * Whether saving the session now moves its stored expiry (and so the one
+   * its cookie carries). Without an idle timeout the expiry is the
+   * deadline: it moves when it differs from the stored one (or, where the
+   * store did not say, when this request set it). With one, it moves when
+   * it would come earlier, or later by `touchAfter` of the idle timeout;
+   * always when the store did not say when the session expires.
    */
   #expiryMoves(
     state: RequestSession,
     stored: { readonly expiry: Date | undefined } | undefined,
   ): boolean {
     const at = stored?.expiry?.getTime();
+    const { idleTimeout, touchAfter } = this.#options;
+    if (idleTimeout === 0) {
+      return at === undefined ? state.deadlineSet : state.deadline !== at;
+    }
     if (at === undefined) return true;
     const moved = this.expiry(state) - at;
-    const { idleTimeout, touchAfter } = this.#options;
-    return idleTimeout > 0 ? moved >= touchAfter * idleTimeout : moved !== 0;
+    return moved < 0 || moved >= touchAfter * idleTimeout;
   }
 
   /** When a session saved now expires in the store (ms). */
@@ -246,7 +249,7 @@ export class Saver {
         expiry: new Date(expiry),
       };
       if (yield* write([created])) {
-        return this.#saved(state, key, token, data, expiry);
+        return this.#saved(state, key, token, data, expiry, true);
       }
     }
     throw tooManyConflicts();
@@ -266,10 +269,7 @@ export class Saver {
     let loaded = from.data;
     let stored = from.stored;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      /** The session was read in this attempt: its version is current. */
-      let current = false;
       if (version === undefined) {
-        current = true;
         yield* pause(backoff(attempt));
         const found = yield* read(from.key);
         if (found === undefined || found.ended) {
@@ -294,19 +294,17 @@ export class Saver {
         if (decoded !== undefined) state.rebase(decoded.contents);
       }
       if (!renew && !this.needsWrite(state, stored)) {
-        // Nothing to write: the session stays as stored, if it still is.
-        if (!current) {
-          const found = yield* read(from.key);
-          if (found?.version !== version) {
-            version = undefined; // changed or ended: read, merge, decide again
-            continue;
-          }
-        }
-        const at = stored!.expiry!.getTime();
-        return this.#saved(state, from.key, from.token, loaded, at);
+        // Merged onto the session as stored, this request changes nothing.
+        return this.#kept(state, { ...from, version, data: loaded, stored });
       }
       const data = this.#contents.encode(state, loaded);
-      const expiry = this.expiry(state);
+      // The stored expiry stays unless it must move: the cookie the browser
+      // holds carries it, and only a moved expiry is sent again.
+      const moves = renew || this.#expiryMoves(state, stored);
+      const expiry = moves
+        ? this.expiry(state)
+        : stored?.expiry?.getTime() ?? this.expiry(state);
+      const cookie = moves || state.rememberMeSet;
       let { token, key } = from;
       let writes: VersionedWrite[];
       if (renew) {
@@ -324,7 +322,7 @@ export class Saver {
         }];
       }
       if (yield* write(writes)) {
-        return this.#saved(state, key, token, data, expiry);
+        return this.#saved(state, key, token, data, expiry, cookie);
       }
       version = undefined;
     }
@@ -393,11 +391,12 @@ export class Saver {
     token: string,
     data: Uint8Array,
     expiry: number,
+    cookie: boolean,
   ): SaveOutcome {
     // The version is unknown until read: a second save reads it first.
     state.saved({ key, token, version: undefined, data, stored: undefined });
     if (this.#access.inMemory) this.#contents.saved(data, state);
-    return { kind: "saved", token, expiry };
+    return { kind: "saved", token, expiry, cookie };
   }
 
   /** Gives up a save whose session ended meanwhile: nothing is written. */

@@ -169,6 +169,10 @@ export class SlotTable {
       this.#bytes += size;
       return;
     }
+    // The version of an entry is its array: the very array written again
+    // (a touch of unchanged bytes) is stored as a copy, so that every write
+    // gives the token a new version.
+    if (this.#data[slot] === data) data = data.slice();
     const grows = size - this.#meta[STRIDE * slot + 1]!;
     if (this.#bytes + grows > this.#maxBytes) {
       // Make room among the others: this entry is not a candidate.

@@ -51,8 +51,8 @@ export interface SessionVariables<T extends object> {
 /**
  * A Hono middleware that gives every request its session, as
  * `c.get("session")` (typed by the manager's `T`). After the handlers, a
- * modified session is saved and the response gets the cookie; every
- * response gets `Vary: Cookie`. When the store fails, the response is the
+ * modified session is saved, and the response gets the cookie when what
+ * the browser holds must change; every response gets `Vary: Cookie`. When the store fails, the response is the
  * manager's `onError`'s. When a handler throws, nothing is saved, and the
  * response is Hono's error response, with no session headers.
  *

@@ -115,10 +115,10 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * `(request) => Response` function.
    *
    * After the handler returns, a modified session is saved before the
-   * response is returned, and the response gets the session cookie; a
-   * destroyed one gets a cookie that deletes it; an unmodified one, no
-   * cookie and no store write. When the store fails, the response is
-   * `onError`'s.
+   * response is returned; a destroyed one is ended; an unmodified one makes
+   * no store write. The response gets the session cookie only when what the
+   * browser holds must change (a new session or token, a moved expiry, a
+   * deletion). When the store fails, the response is `onError`'s.
    *
    * @param handler The request handler, given the session.
    * @returns A handler for `Deno.serve`.

@@ -70,6 +70,8 @@ interface Run {
   changes: Map<string, number | string | null>;
   deadline: number;
   status: "unmodified" | "modified" | "destroyed";
+  /** The values differ from those loaded: a save has something to write. */
+  dirty: boolean;
   ended: boolean;
   renewed: boolean;
   answers: unknown[];
@@ -104,6 +106,7 @@ class Model {
       changes: new Map(),
       deadline: stored?.deadline ?? now + LIFETIME,
       status: "unmodified",
+      dirty: false,
       ended: false,
       renewed: false,
       answers: [],
@@ -112,6 +115,7 @@ class Model {
       const { values, changes } = run;
       switch (step.op) {
         case "put":
+          if (values.get(step.key) !== step.value) run.dirty = true;
           values.set(step.key, step.value);
           changes.set(step.key, step.value);
           run.status = "modified";
@@ -127,6 +131,7 @@ class Model {
             values.delete(step.key);
             changes.set(step.key, null);
             run.status = "modified";
+            run.dirty = true;
           }
           break;
         case "clear":
@@ -134,6 +139,7 @@ class Model {
             for (const k of values.keys()) changes.set(k, null);
             values.clear();
             run.status = "modified";
+            run.dirty = true;
           }
           break;
         case "destroy":
@@ -158,7 +164,8 @@ class Model {
    * Commits a request; gives the cookie it sets: none, cleared, or an id.
    * A destroy ends the session its request loaded, or the one that was
    * renewed from it meanwhile; a request whose session ended elsewhere
-   * changes nothing and sets no cookie.
+   * changes nothing and sets no cookie; a session written where it was
+   * sets the cookie only when its expiry moved.
    */
   commit(browser: number, run: Run, now: number): "none" | "cleared" | number {
     let touch = run.origin !== undefined && !run.ended && this.idle > 0;
@@ -167,6 +174,9 @@ class Model {
       touch = moved >= 0.1 * this.idle;
     }
     if (run.status === "unmodified" && !touch) return "none";
+    // Nothing to write, relative to what it loaded: no store call, no cookie.
+    const loaded = run.origin !== undefined && !run.ended && !run.renewed;
+    if (loaded && !run.dirty && !touch) return "none";
     let values = run.values;
     let deadline = run.deadline;
     let renewedFrom: { id: number; until: number } | undefined;
@@ -183,11 +193,25 @@ class Model {
         if (v === null) values.delete(k);
         else values.set(k, v);
       }
-      if (!run.renewed) deadline = stored.deadline;
-      else {
-        this.sessions.delete(run.origin);
-        renewedFrom = { id: run.origin, until: stored.expiry };
+      if (!run.renewed) {
+        // Written over the session as stored now: its expiry moves (and the
+        // cookie is sent) only when it must, else it stays as stored.
+        const expiry = this.idle > 0
+          ? Math.min(stored.deadline, now + this.idle)
+          : stored.deadline;
+        const moved = expiry - stored.expiry;
+        const moves = this.idle === 0
+          ? moved !== 0
+          : !this.throttle || moved < 0 || moved >= 0.1 * this.idle;
+        this.sessions.set(run.origin, {
+          values,
+          deadline: stored.deadline,
+          expiry: moves ? expiry : stored.expiry,
+        });
+        return moves ? this.#jar(browser, run.origin) : "none";
       }
+      this.sessions.delete(run.origin);
+      renewedFrom = { id: run.origin, until: stored.expiry };
     }
     const id = run.renewed || run.origin === undefined
       ? this.#next++

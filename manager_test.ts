@@ -296,10 +296,11 @@ Deno.test("SessionManager with persist: false", async (t) => {
         (await browser.get("/remember")).headers.get("set-cookie")!,
         /Max-Age=86400; Path=\/; Expires=/,
       );
-      assert.match(
-        (await browser.get("/")).headers.get("set-cookie")!,
-        /Max-Age=86400/,
-      );
+      // The browser holds the persistent cookie: nothing to send again.
+      const later = await browser.get("/");
+      assert.equal(later.headers.get("set-cookie"), null);
+      const session = await s.sessions.load(tokenOf(browser.cookie)!);
+      assert.equal(session.keys().length, 1);
     },
   );
   await t.step(
@@ -480,26 +481,100 @@ Deno.test("SessionManager with an idle timeout saves an unchanged session only o
   assert.equal(plain.calls.write, plainBefore + 1);
 });
 
-Deno.test("SessionManager writes nothing when a put changed nothing, after checking the session is still there", async () => {
+Deno.test("SessionManager makes no store call beyond the load, and sends no cookie, when a put changed nothing", async () => {
   using _clock = fakeTime();
-  using store = new TestStore({ capabilities: "versioned" });
-  using sessions = new SessionManager<Values>({ store });
-  const browser = client(sessions.loadAndSave(app));
-  await browser.get("/put");
-  const before = { ...store.calls };
-  const again = await browser.get("/put"); // the same message again
-  assert.match(
-    again.headers.get("set-cookie")!,
-    /^session=[^;]{43}; Max-Age=86400;/,
+  for (const capabilities of ["plain", "versioned", "in-memory"] as const) {
+    using store = new TestStore({ capabilities });
+    using sessions = new SessionManager<Values>({ store });
+    const browser = client(sessions.loadAndSave(app));
+    await browser.get("/put");
+    const before = { ...store.calls };
+    const again = await browser.get("/put"); // the same message again
+    assert.equal(again.headers.get("set-cookie"), null, capabilities);
+    assert.equal(again.headers.get("vary"), "Cookie");
+    assert.deepEqual(store.calls, { ...before, read: before.read + 1 });
+    assert.equal(
+      await (await browser.get("/get")).text(),
+      "Hello from a session!",
+    );
+  }
+});
+
+Deno.test("SessionManager writes a changed value without sending the cookie again", async () => {
+  using clock = fakeTime();
+  for (const capabilities of ["plain", "versioned", "in-memory"] as const) {
+    using store = new TestStore({ capabilities });
+    using sessions = new SessionManager<Values>({ store });
+    const browser = client(sessions.loadAndSave(app));
+    await browser.get("/put");
+    const token = tokenOf(browser.cookie)!;
+    const deadline = (await sessions.load(token)).deadline.getTime();
+    clock.tick(60_000);
+    const before = { ...store.calls };
+    const changed = await browser.get("/count");
+    assert.equal(changed.headers.get("set-cookie"), null, capabilities);
+    assert.equal(store.calls.write, before.write + 1, "one write");
+    assert.equal(await (await browser.get("/count")).text(), "2");
+    assert.equal(
+      (await sessions.load(token)).deadline.getTime(),
+      deadline,
+      "the deadline the cookie carries did not move",
+    );
+  }
+});
+
+Deno.test("SessionManager sends the cookie again only when what the browser holds must change", async (t) => {
+  await t.step(
+    "with an idle timeout: a change within touchAfter keeps the expiry, one past it moves both",
+    async () => {
+      using clock = fakeTime();
+      using s = setup({ idleTimeout: 60_000 }); // touchAfter: 6 s
+      const browser = client(s.sessions.loadAndSave(app));
+      const first = await browser.get("/count");
+      assert.equal(parseSetCookie(first.headers.get("set-cookie")!).maxAge, 60);
+      clock.tick(5_000);
+      const within = await browser.get("/count");
+      assert.equal(within.headers.get("set-cookie"), null, "within touchAfter");
+      clock.tick(56_000); // 61 s after the cookie: the store kept its expiry
+      assert.equal(await (await browser.get("/count")).text(), "1", "expired");
+      clock.tick(7_000);
+      const past = await browser.get("/count");
+      assert.equal(parseSetCookie(past.headers.get("set-cookie")!).maxAge, 60);
+    },
   );
-  assert.deepEqual(store.calls, {
-    ...before,
-    read: before.read + 2, // the load, and the check before answering
+  await t.step(
+    "setDeadline() moves the expiry the cookie carries",
+    async () => {
+      using _clock = fakeTime();
+      using s = setup();
+      const handler = s.sessions.loadAndSave((request, session) => {
+        if (request.url.endsWith("/short")) {
+          session.setDeadline(new Date(Date.now() + 60_000));
+        } else session.put("count", 1);
+        return new Response("ok");
+      });
+      const browser = client(handler);
+      await browser.get("/");
+      const short = await browser.get("/short");
+      assert.equal(parseSetCookie(short.headers.get("set-cookie")!).maxAge, 60);
+    },
+  );
+  await t.step("a renewed token and a destroyed session", async () => {
+    using s = setup();
+    const browser = client(s.sessions.loadAndSave(app));
+    await browser.get("/put");
+    const old = browser.cookie;
+    const renewed = await browser.get("/renew");
+    assert.notEqual(
+      parseSetCookie(renewed.headers.get("set-cookie")!).value,
+      old,
+    );
+    const destroyed = await browser.get("/destroy");
+    assert.equal(
+      parseSetCookie(destroyed.headers.get("set-cookie")!).maxAge,
+      0,
+    );
   });
-  assert.equal(
-    await (await browser.get("/get")).text(),
-    "Hello from a session!",
-  );
 });
 
 Deno.test("SessionManager.loadAndSave() sets the cookie on a WebSocket upgrade", async () => {

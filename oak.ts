@@ -55,8 +55,8 @@ export interface SessionState<T extends object> {
 /**
  * An Oak middleware that gives every request its session, as
  * `ctx.state.session`. After the later middleware, a modified session is
- * saved and the response gets the cookie; every response gets `Vary:
- * Cookie`. When the store fails, the response is the manager's `onError`'s.
+ * saved, and the response gets the cookie when what the browser holds must
+ * change; every response gets `Vary: Cookie`. When the store fails, the response is the manager's `onError`'s.
  * A response given whole with `ctx.response.with()` is sent as it is, so it
  * gets no session headers: set `ctx.response.body` and `headers` instead.
  *

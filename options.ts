@@ -74,13 +74,16 @@ export interface SessionManagerOptions {
    */
   idleTimeout?: number;
   /**
-   * With an idle timeout, how far a request that changed nothing must push
-   * the session's expiry back, as a fraction of `idleTimeout`, before it
-   * saves the session again (and sends the cookie). The default, 0.1, saves
-   * an idle session at most once per tenth of the idle timeout, so a page's
-   * parallel requests do not all write; the session may then end up to a
-   * tenth of `idleTimeout` early. 0 saves on every request. Over a plain
-   * `Store`, which does not say when a session expires, every request saves.
+   * With an idle timeout, how far a request must push the session's expiry
+   * back, as a fraction of `idleTimeout`, before it moves the expiry (and
+   * sends the cookie, which carries it). A request that changed nothing
+   * saves nothing until then; one that changed values writes them and keeps
+   * the stored expiry. The default, 0.1, moves the expiry at most once per
+   * tenth of the idle timeout, so a page's parallel requests do not all
+   * write or send a cookie; the session may then end up to a tenth of
+   * `idleTimeout` early. 0 moves it on every request. Over a plain `Store`,
+   * which does not say when a session expires, every request saves and
+   * sends the cookie.
    *
    * @default {0.1}
    */
