@@ -223,3 +223,34 @@ Deno.test("KvStore keeps a session that expires at the last valid Date", async (
   assert.equal(await store.commitVersioned([write]), true);
   assert.equal((await store.all()).size, 2);
 });
+
+Deno.test("SessionManager over KvStore makes the fewest operations a request needs", async () => {
+  using store = await ownedStore();
+  using sessions = new SessionManager<{ n: number; message: string }>({
+    store,
+  });
+  const handler = sessions.loadAndSave((request, session) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/count") session.put("n", (session.get("n") ?? 0) + 1);
+    if (path === "/put") session.put("message", "hello");
+    return new Response("ok");
+  });
+  const first = await handler(new Request("http://localhost/put"));
+  const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+  const calls = async (path: string) => {
+    const before = store.stats();
+    const response = await handler(
+      new Request(`http://localhost${path}`, { headers: { cookie } }),
+    );
+    await response.body?.cancel();
+    const after = store.stats();
+    return {
+      reads: after.reads - before.reads,
+      writes: after.writes - before.writes,
+    };
+  };
+  assert.deepEqual(await calls("/get"), { reads: 1, writes: 0 });
+  assert.deepEqual(await calls("/put"), { reads: 1, writes: 0 }, "unchanged");
+  assert.deepEqual(await calls("/count"), { reads: 1, writes: 1 });
+  assert.deepEqual(await calls("/count"), { reads: 1, writes: 1 });
+});

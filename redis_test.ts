@@ -215,3 +215,41 @@ Deno.test("RedisStore reads a value that is not its own as no entry, everywhere"
   await redis.hSet("session:hash", "a", "1"); // not a string: MGET gives nil
   assert.equal((await store.all()).size, foreign.length);
 });
+
+Deno.test("SessionManager over RedisStore makes the fewest calls a request needs", async () => {
+  await using server = await startRedis();
+  await using redis = await connect(server.url);
+  const sent: string[] = [];
+  // The client's view that RedisStore sends through, counting commands.
+  const counted = {
+    withTypeMapping(mapping: never) {
+      const view = redis.withTypeMapping(mapping);
+      return {
+        sendCommand(args: (string | Uint8Array)[], options?: never) {
+          sent.push(String(args[0]));
+          return view.sendCommand(args as never, options);
+        },
+      };
+    },
+  };
+  using sessions = new SessionManager<{ n: number; message: string }>({
+    store: new RedisStore(counted as never),
+  });
+  const browser = client(sessions.loadAndSave((request, session) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/count") session.put("n", (session.get("n") ?? 0) + 1);
+    if (path === "/put") session.put("message", "hello");
+    return new Response(String(session.get("n") ?? ""));
+  }));
+  await browser.get("/put");
+  const calls = async (path: string) => {
+    sent.length = 0;
+    const response = await browser.get(path);
+    await response.body?.cancel();
+    return [...sent];
+  };
+  assert.deepEqual(await calls("/get"), ["GET"]);
+  assert.deepEqual(await calls("/put"), ["GET"], "unchanged: the load only");
+  assert.deepEqual(await calls("/count"), ["GET", "EVALSHA"]);
+  assert.deepEqual(await calls("/count"), ["GET", "EVALSHA"]);
+});
