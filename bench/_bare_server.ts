@@ -7,5 +7,6 @@ Deno.serve({ port: Number(Deno.env.get("PORT")) }, (request) => {
   const path = new URL(request.url).pathname;
   if (path === "/get") return new Response(message);
   if (path === "/put") return new Response("stored\n");
+  if (path === "/count") return new Response("1");
   return new Response("Not Found", { status: 404 });
 });

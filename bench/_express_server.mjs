@@ -24,6 +24,10 @@ app.get("/put", (req, res) => {
   req.session.message = "Hello from a session!";
   res.type("text/plain").end("stored\n");
 });
+app.get("/count", (req, res) => {
+  req.session.count = (req.session.count ?? 0) + 1;
+  res.type("text/plain").end(String(req.session.count));
+});
 app.get("/get", (req, res) => {
   res.end(req.session.message ?? "");
 });

@@ -26,6 +26,11 @@ app.get("/put", (request, reply) => {
   request.session.set("message", "Hello from a session!");
   reply.send("stored\n");
 });
+app.get("/count", (request, reply) => {
+  const count = (request.session.get("count") ?? 0) + 1;
+  request.session.set("count", count);
+  reply.send(String(count));
+});
 app.get("/get", (request, reply) => {
   reply.send(request.session.get("message") ?? "");
 });

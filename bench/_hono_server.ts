@@ -15,13 +15,15 @@ const mode = Deno.env.get("HONO_SESSIONS") ?? "ours";
 /** What each route needs of a session. */
 interface Values {
   get(key: "message"): string | undefined;
+  get(key: "count"): number | undefined;
   put(key: "message", value: string): void;
+  put(key: "count", value: number): void;
 }
 type Env = { Variables: { values: Values } };
 
 let layer: MiddlewareHandler<Env>;
 if (mode === "ours") {
-  const sessions = new SessionManager<{ message: string }>();
+  const sessions = new SessionManager<{ message: string; count: number }>();
   const ours = sessionMiddleware(sessions);
   layer = (c, next) =>
     ours(c as never, () => {
@@ -48,7 +50,10 @@ if (mode === "ours") {
       return next();
     });
 } else if (mode === "noop") {
-  const values: Values = { get: () => DEFAULT, put: () => {} };
+  const values = {
+    get: (key: string) => key === "message" ? DEFAULT : 1,
+    put: () => {},
+  } as Values;
   layer = async (c, next) => {
     c.req.header("cookie");
     c.set("values", values);
@@ -67,6 +72,11 @@ const app = new Hono<Env>()
     c.var.values.put("message", c.req.query("message") ?? DEFAULT);
     return c.text("stored\n");
   })
-  .get("/get", (c) => c.text(c.var.values.get("message") ?? ""));
+  .get("/get", (c) => c.text(c.var.values.get("message") ?? ""))
+  .get("/count", (c) => {
+    const count = (c.var.values.get("count") ?? 0) + 1;
+    c.var.values.put("count", count);
+    return c.text(String(count));
+  });
 
 Deno.serve({ port: Number(Deno.env.get("PORT")) }, app.fetch);

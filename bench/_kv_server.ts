@@ -7,13 +7,20 @@ import { KvStore, openSharedKv } from "../kv.ts";
 
 const isolate = crypto.randomUUID();
 const store = new KvStore(await openSharedKv(Deno.env.get("KV_PATH")));
-const sessions = new SessionManager<{ message: string }>({ store });
+const sessions = new SessionManager<{ message: string; count: number }>({
+  store,
+});
 const app = sessions.loadAndSave((request, session) => {
   const url = new URL(request.url);
   if (url.pathname === "/put") {
     const message = url.searchParams.get("message");
     session.put("message", message ?? "Hello from a session!");
     return new Response("stored\n");
+  }
+  if (url.pathname === "/count") {
+    const count = (session.get("count") ?? 0) + 1;
+    session.put("count", count);
+    return new Response(String(count));
   }
   return new Response(session.get("message") ?? "");
 });

@@ -22,7 +22,9 @@ const store = {
     return true;
   },
 };
-const sessions = new SessionManager<{ message: string }>({ store });
+const sessions = new SessionManager<{ message: string; count: number }>({
+  store,
+});
 Deno.serve(
   { port: Number(Deno.env.get("PORT")) },
   sessions.loadAndSave((request, session) => {
@@ -31,6 +33,11 @@ Deno.serve(
       const message = url.searchParams.get("message");
       session.put("message", message ?? "Hello from a session!");
       return new Response("stored\n");
+    }
+    if (url.pathname === "/count") {
+      const count = (session.get("count") ?? 0) + 1;
+      session.put("count", count);
+      return new Response(String(count));
     }
     return new Response(session.get("message") ?? "");
   }),

@@ -1,10 +1,12 @@
-// HTTP benchmark: the seed example (/get and /put with a live session) on
-// every server of ROWS, with wrk -t1 -c32 on loopback, rounds in
+// HTTP benchmark: the seed example (/get, /put of the message held, and
+// /count, which changes the session on every request, with a live session)
+// on every server of ROWS, with wrk -t1 -c32 on loopback, rounds in
 // alternation, so every row meets the same noise. Each row is reported as
 // requests/s and as a fraction of two yardsticks: "limit", a Deno.serve
-// handler that reads the Cookie header, awaits once and sets Vary (on /put
-// also a fixed Set-Cookie), storing nothing: what any cookie-session layer
-// on Deno.serve must cost at least; and "bare", a handler that reads nothing.
+// handler that reads the Cookie header, awaits once and sets Vary, storing
+// nothing: what any cookie-session layer on Deno.serve must cost at least
+// once the browser holds its cookie; and "bare", a handler that reads
+// nothing.
 // For rows on Redis, the Redis commands per request (INFO commandstats).
 //
 //   deno task bench:http [--duration 5] [--rounds 3] [--only a,b,...]
@@ -423,9 +425,15 @@ async function wrk(url: string, cookie: string, cookies?: string) {
   return { rps, total, p99: latency, failed };
 }
 
-/** `/put*`: a new value each request, over 1,000 sessions. */
-type Route = "/get" | "/put" | "/put*";
-const ROUTES: Route[] = ["/get", "/put", "/put*"];
+/**
+ * /get reads the session, /put puts the message it holds already, /count
+ * changes the session on every request; `/put*`: a new value each request,
+ * over 1,000 sessions.
+ */
+type Route = "/get" | "/put" | "/count" | "/put*";
+const ROUTES: Route[] = ["/get", "/put", "/count", "/put*"];
+/** The routes of the main table. */
+const MAIN: Route[] = ["/get", "/put", "/count"];
 interface Result {
   rps: Record<Route, number[]>;
   p99: Record<Route, number[]>;
@@ -442,8 +450,8 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const server of started) {
       const result = results.get(server.row.key) ?? {
-        rps: { "/get": [], "/put": [], "/put*": [] },
-        p99: { "/get": [], "/put": [], "/put*": [] },
+        rps: { "/get": [], "/put": [], "/count": [], "/put*": [] },
+        p99: { "/get": [], "/put": [], "/count": [], "/put*": [] },
         commands: {},
         failed: 0,
       };
@@ -526,26 +534,35 @@ console.log(
   `wrk -t1 -c32 -d${duration}s on loopback, ${rounds} round(s) in alternation; req/s and p99 are medians over rounds, ratios the medians of each round's ratio; Deno ${Deno.version.deno}\n`,
 );
 console.log(
-  "| server | /get req/s | /put req/s | /get ÷ limit | /put ÷ limit | /get ÷ bare | /put ÷ bare | /get p99 ms | /get p99 ÷ limit's | store operations per request |",
+  `| server | ${MAIN.map((r) => `${r} req/s`).join(" | ")} | ${
+    MAIN.map((r) => `${r} ÷ limit`).join(" | ")
+  } | /get ÷ bare | /get p99 ms | /get p99 ÷ limit's | store operations per request |`,
 );
-console.log(
-  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-);
+console.log(`| --- |${" ---: |".repeat(2 * MAIN.length + 3)} --- |`);
 for (const row of rows) {
   const result = results.get(row.key)!;
-  const [get, put] = [of(result, "/get"), of(result, "/put")];
   const commands = row.redis || row.kv
-    ? `/get: ${result.commands["/get"]}; /put: ${result.commands["/put"]}`
+    ? MAIN.map((route) => `${route}: ${result.commands[route]}`).join("; ")
     : "";
   console.log(
-    `| ${row.name} | ${fmt(get)} | ${fmt(put)} | ${
-      x(ratio(result, limit, "/get"))
-    } | ${x(ratio(result, limit, "/put"))} | ${
-      x(ratio(result, bare, "/get"))
-    } | ${x(ratio(result, bare, "/put"))} | ${
+    `| ${row.name} | ${MAIN.map((r) => fmt(of(result, r))).join(" | ")} | ${
+      MAIN.map((r) => x(ratio(result, limit, r))).join(" | ")
+    } | ${x(ratio(result, bare, "/get"))} | ${
       median(result.p99["/get"]).toFixed(2)
     } | ${x(ratio(result, limit, "/get", "p99"))} | ${commands} |`,
   );
+}
+const memory = results.get("memory");
+const PEERS = ["hono-sessions", "express", "fastify"];
+if (memory) {
+  for (const row of rows.filter((row) => PEERS.includes(row.key))) {
+    const peer = results.get(row.key)!;
+    console.log(
+      `SessionManager + MemStore ÷ ${row.name}: ${
+        MAIN.map((r) => `${r} ${x(ratio(memory, peer, r))}`).join(", ")
+      } (target >= 2x)`,
+    );
+  }
 }
 console.log(
   "\n/put over 1,000 sessions, a new value each request (req/s; store operations per request, counting the commands a Redis script runs):",
@@ -567,14 +584,13 @@ const hono = results.get("hono");
 const honoSessions = results.get("hono-sessions");
 const honoNoop = results.get("hono-noop");
 if (hono && honoSessions && honoNoop) {
-  const vs = (a: Result, b: Result, route: Route) => x(ratio(a, b, route));
+  const vs = (a: Result, b: Result) =>
+    MAIN.map((r) => `${r} ${x(ratio(a, b, r))}`).join(", ");
   console.log(
-    `Hono + our middleware: /get ${vs(hono, honoSessions, "/get")}, /put ${
-      vs(hono, honoSessions, "/put")
-    } of hono-sessions (target >= 2x); /get ${
-      vs(hono, honoNoop, "/get")
-    }, /put ${
-      vs(hono, honoNoop, "/put")
+    `Hono + our middleware: ${
+      vs(hono, honoSessions)
+    } of hono-sessions (target >= 2x); ${
+      vs(hono, honoNoop)
     } of the no-op middleware (target >= 0.85x).`,
   );
 }
@@ -588,8 +604,8 @@ console.log("\nEvery round (req/s):");
 for (const row of rows) {
   const result = results.get(row.key)!;
   console.log(
-    `- ${row.name}: /get ${result.rps["/get"].map(fmt).join(", ")}; /put ${
-      result.rps["/put"].map(fmt).join(", ")
+    `- ${row.name}: ${
+      MAIN.map((r) => `${r} ${result.rps[r].map(fmt).join(", ")}`).join("; ")
     }`,
   );
 }

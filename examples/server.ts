@@ -1,6 +1,6 @@
 // The seed example for Deno: GET /put stores a message in the session
-// (GET /put?message=... another one), GET /get writes it back, GET / says
-// how to use it.
+// (GET /put?message=... another one), GET /get writes it back, GET /count
+// counts your requests, GET / says how to use it.
 //
 //   deno run --allow-net --allow-env examples/server.ts   (PORT, default 4000)
 //   curl -c jar -b jar localhost:4000/put && curl -b jar localhost:4000/get
@@ -16,14 +16,16 @@ import { storeFromEnv } from "./store_from_env.ts";
 const { store, name } = await storeFromEnv();
 
 const USAGE = `Sessions in ${name}: GET /put stores a message in your session
-(/put?message=... one of yours), GET /get shows it. With curl, keep the
-cookie in a jar:
+(/put?message=... one of yours), GET /get shows it, GET /count counts your
+requests. With curl, keep the cookie in a jar:
 
   curl -c jar -b jar http://localhost:PORT/put
   curl -b jar http://localhost:PORT/get
 `;
 
-const sessions = new SessionManager<{ message: string }>({ store });
+const sessions = new SessionManager<{ message: string; count: number }>({
+  store,
+});
 
 /** The app: answers /, /put and /get, 404 for anything else. */
 export const handler: (request: Request) => Promise<Response> = sessions
@@ -37,6 +39,11 @@ export const handler: (request: Request) => Promise<Response> = sessions
     }
     if (path === "/get") {
       return new Response(session.get("message") ?? "");
+    }
+    if (path === "/count") {
+      const count = (session.get("count") ?? 0) + 1;
+      session.put("count", count);
+      return new Response(String(count));
     }
     if (path === "/") {
       return new Response(USAGE.replaceAll("PORT", url.port || "80"));
