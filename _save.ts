@@ -46,6 +46,15 @@ export type SaveOutcome =
   /** The session had ended elsewhere: this request's changes were not written. */
   | { kind: "dropped"; reason: DropReason };
 
+/** What a write of a session stores, and whether its cookie must go again. */
+interface Written {
+  token: string;
+  key: string;
+  data: Uint8Array;
+  expiry: number;
+  cookie: boolean;
+}
+
 /** The most writes one save tries before it gives up. */
 export const MAX_ATTEMPTS = 32;
 /** The most renewals a destroy follows to the session they led to. */
@@ -115,10 +124,15 @@ export class Saver {
     if (life.kind === "loaded" && !this.needsWrite(state, life.from.stored)) {
       return this.#kept(state, life.from);
     }
-    const key = state.origin?.key;
-    if (key === undefined || this.#access.inMemory) {
+    if (this.#access.inMemory) {
+      if (life.kind === "loaded") {
+        const written = this.#writtenInMemory(state, life.from);
+        if (written !== undefined) return written;
+      }
       return this.#access.run(this.#save(state, false));
     }
+    const key = state.origin?.key;
+    if (key === undefined) return this.#access.run(this.#save(state, false));
     return this.#inTurn(key, (behind) => this.#save(state, behind));
   }
 
@@ -297,36 +311,87 @@ export class Saver {
         // Merged onto the session as stored, this request changes nothing.
         return this.#kept(state, { ...from, version, data: loaded, stored });
       }
-      const data = this.#contents.encode(state, loaded);
-      // The stored expiry stays unless it must move: the cookie the browser
-      // holds carries it, and only a moved expiry is sent again.
-      const moves = renew || this.#expiryMoves(state, stored);
-      const expiry = moves
-        ? this.expiry(state)
-        : stored?.expiry?.getTime() ?? this.expiry(state);
-      const cookie = moves || state.rememberMeSet;
-      let { token, key } = from;
-      let writes: VersionedWrite[];
+      let written: Written;
       if (renew) {
-        ({ token, key } = yield* this.#newKey());
-        writes = [
+        const data = this.#contents.encode(state, loaded);
+        const expiry = this.expiry(state);
+        const { token, key } = yield* this.#newKey();
+        written = { token, key, data, expiry, cookie: true };
+        const writes = [
           { token: key, ifVersion: null, data, expiry: new Date(expiry) },
           this.#markerWrite(from.key, version, "renewed", stored, key),
         ];
+        if (!(yield* write(writes))) {
+          version = undefined;
+          continue;
+        }
       } else {
-        writes = [{
-          token: key,
-          ifVersion: version,
-          data,
-          expiry: new Date(expiry),
-        }];
+        const writing = this.#writeBack(state, from, version, stored, loaded);
+        if (!(yield* write([writing.write]))) {
+          version = undefined;
+          continue;
+        }
+        written = writing;
       }
-      if (yield* write(writes)) {
-        return this.#saved(state, key, token, data, expiry, cookie);
-      }
-      version = undefined;
+      const { token, key, data, expiry, cookie } = written;
+      return this.#saved(state, key, token, data, expiry, cookie);
     }
     throw tooManyConflicts();
+  }
+
+  /**
+   * The write of a session back where it came from, over `version`. The
+   * stored expiry stays unless it must move: the cookie the browser holds
+   * carries it, and only a moved expiry is sent again.
+   */
+  #writeBack(
+    state: RequestSession,
+    from: Origin,
+    version: Version,
+    stored: Origin["stored"],
+    loaded: Uint8Array,
+  ): Written & { write: VersionedWrite } {
+    const data = this.#contents.encode(state, loaded);
+    const moves = this.#expiryMoves(state, stored);
+    const expiry = moves
+      ? this.expiry(state)
+      : stored?.expiry?.getTime() ?? this.expiry(state);
+    const { token, key } = from;
+    return {
+      token,
+      key,
+      data,
+      expiry,
+      cookie: moves || state.rememberMeSet,
+      write: { token: key, ifVersion: version, data, expiry: new Date(expiry) },
+    };
+  }
+
+  /**
+   * The commonest changing save, without the steps of `#update` (their
+   * generators cost more than the rest of it): a session of an in-memory
+   * store written back over the version it was loaded with. `undefined`
+   * when it is not that case, or another request saved meanwhile: the
+   * steps then read, merge and try again.
+   */
+  #writtenInMemory(
+    state: RequestSession,
+    from: Origin,
+  ): SaveOutcome | undefined {
+    if (from.version === undefined || (state.lent && state.dirty)) {
+      return undefined;
+    }
+    const writing = this.#writeBack(
+      state,
+      from,
+      from.version,
+      from.stored,
+      from.data,
+    );
+    // An in-memory store answers synchronously: no promise.
+    if (!(this.#access.write([writing.write]) as boolean)) return undefined;
+    const { token, key, data, expiry, cookie } = writing;
+    return this.#saved(state, key, token, data, expiry, cookie);
   }
 
   /**

@@ -88,7 +88,7 @@ interface Row {
   node?: boolean;
   /** A yardstick, which keeps no session. */
   baseline?: boolean;
-  /** Also measure /put?message=<new> over 1,000 sessions. */
+  /** Also measure /count over 1,000 sessions. */
   spread?: boolean;
   /** Its sessions are in Deno KV: count KV operations from /_kvstats. */
   kv?: boolean;
@@ -427,11 +427,11 @@ async function wrk(url: string, cookie: string, cookies?: string) {
 
 /**
  * /get reads the session, /put puts the message it holds already, /count
- * changes the session on every request; `/put*`: a new value each request,
- * over 1,000 sessions.
+ * changes the session on every request; `/count*`: /count over 1,000
+ * sessions, so that requests of one session rarely overlap.
  */
-type Route = "/get" | "/put" | "/count" | "/put*";
-const ROUTES: Route[] = ["/get", "/put", "/count", "/put*"];
+type Route = "/get" | "/put" | "/count" | "/count*";
+const ROUTES: Route[] = ["/get", "/put", "/count", "/count*"];
 /** The routes of the main table. */
 const MAIN: Route[] = ["/get", "/put", "/count"];
 interface Result {
@@ -450,21 +450,21 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const server of started) {
       const result = results.get(server.row.key) ?? {
-        rps: { "/get": [], "/put": [], "/count": [], "/put*": [] },
-        p99: { "/get": [], "/put": [], "/count": [], "/put*": [] },
+        rps: { "/get": [], "/put": [], "/count": [], "/count*": [] },
+        p99: { "/get": [], "/put": [], "/count": [], "/count*": [] },
         commands: {},
         failed: 0,
       };
       results.set(server.row.key, result);
       for (const route of ROUTES) {
-        if (route === "/put*" && !server.cookies) continue;
+        if (route === "/count*" && !server.cookies) continue;
         const before = server.row.redis ? await redisCalls() : undefined;
         const isolates = server.row.key === "kv-parallel" ? 2 : 1;
         const kvBefore = server.row.kv
           ? await kvStats(server.base, isolates)
           : undefined;
-        const { rps, total, p99, failed } = route === "/put*"
-          ? await wrk(server.base + "/put", "", server.cookies)
+        const { rps, total, p99, failed } = route === "/count*"
+          ? await wrk(server.base + "/count", "", server.cookies)
           : await wrk(server.base + route, server.cookie);
         result.rps[route].push(rps);
         result.p99[route].push(p99);
@@ -565,18 +565,18 @@ if (memory) {
   }
 }
 console.log(
-  "\n/put over 1,000 sessions, a new value each request (req/s; store operations per request, counting the commands a Redis script runs):",
+  "\n/count over 1,000 sessions, each request changing its session (req/s; store operations per request, counting the commands a Redis script runs):",
 );
 for (const row of rows.filter((row) => row.spread)) {
   const result = results.get(row.key)!;
-  const commands = row.redis || row.kv ? `; ${result.commands["/put*"]}` : "";
-  console.log(`- ${row.name}: ${fmt(of(result, "/put*"))}${commands}`);
+  const commands = row.redis || row.kv ? `; ${result.commands["/count*"]}` : "";
+  console.log(`- ${row.name}: ${fmt(of(result, "/count*"))}${commands}`);
 }
 const cas = results.get("redis"), set = results.get("redis-set");
 if (cas && set) {
   console.log(
     `A save with compare-and-set (RedisStore) costs ${
-      x(of(set, "/put*") / of(cas, "/put*"))
+      x(of(set, "/count*") / of(cas, "/count*"))
     } the time of one with a plain SET (target <= 1.3x).`,
   );
 }
