@@ -8,8 +8,9 @@
 // The algorithm is written as generators that yield the store calls they
 // need (`yield* read(key)` where async code would `await`); StoreAccess.run
 // performs them, synchronously while the store answers synchronously
-// (MemStore), so a
-// save in memory makes no promise at all.
+// (MemStore), so a save in memory makes no promise at all. The commonest
+// saves take shortcuts around the steps: one that changes nothing makes no
+// store call, and one written back to a MemStore makes no generator.
 
 import type { ContentsCodec } from "./_contents.ts";
 import type { ManagerConfig } from "./_manager_options.ts";

@@ -1,6 +1,7 @@
 // How the session manager reaches a store: through its capabilities when it
 // has them, looked for at each call, so a wrapper, a subclass or a method
-// patched later is seen from the next call. A plain Store is given compare-and-set
+// patched later is seen from the next call; a MemStore of its own,
+// synchronously (_in_memory.ts). A plain Store is given compare-and-set
 // within this process: writes to a token take turns, each checks what is
 // stored first, and the markers of ended sessions are kept in memory.
 

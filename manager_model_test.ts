@@ -178,7 +178,7 @@ class Model {
     const loaded = run.origin !== undefined && !run.ended && !run.renewed;
     if (loaded && !run.dirty && !touch) return "none";
     let values = run.values;
-    let deadline = run.deadline;
+    const deadline = run.deadline;
     let renewedFrom: { id: number; until: number } | undefined;
     if (run.ended || run.origin === undefined) {
       if (run.origin !== undefined) {
