@@ -7,7 +7,7 @@
  * @example A visit counter
  * ```ts
  * import assert from "node:assert/strict";
- * import { Hono } from "hono";
+ * import { Hono } from "npm:hono@^4.6.0";
  * import { SessionManager } from "@sessions/memstore";
  * import { sessionMiddleware } from "@sessions/memstore/hono";
  *
@@ -27,7 +27,7 @@
  * @module
  */
 
-import type { MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "npm:hono@^4.6.0";
 import type { SessionManager } from "./manager.ts";
 import type { Session } from "./session.ts";
 

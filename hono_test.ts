@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { assertAppHeadersKept, failingStore } from "./_test_helpers.ts";
-import { Hono } from "hono";
-import { setCookie } from "hono/cookie";
+import { Hono } from "npm:hono@^4.6.0";
+import { setCookie } from "npm:hono@^4.6.0/cookie";
 import { sessionMiddleware } from "./hono.ts";
 import { SessionManager } from "./manager.ts";
 

@@ -6,7 +6,7 @@
  * @example A visit counter
  * ```ts
  * import assert from "node:assert/strict";
- * import { Application } from "@oakserver/oak";
+ * import { Application } from "npm:@oakserver/oak@^14.1.0";
  * import { SessionManager } from "@sessions/memstore";
  * import { type SessionState, sessionMiddleware } from "@sessions/memstore/oak";
  *
@@ -31,7 +31,7 @@
  * @module
  */
 
-import type { Middleware } from "@oakserver/oak";
+import type { Middleware } from "npm:@oakserver/oak@^14.1.0";
 import type { SessionManager } from "./manager.ts";
 import type { Session } from "./session.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { assertAppHeadersKept, failingStore } from "./_test_helpers.ts";
-import { Application } from "@oakserver/oak";
+import { Application } from "npm:@oakserver/oak@^14.1.0";
 import { sessionMiddleware, type SessionState } from "./oak.ts";
 import { SessionManager } from "./manager.ts";
 

@@ -7,8 +7,8 @@
 // POST /login   signs in as the form's `user`: a new token, a flash message
 // POST /logout  signs out: the session is destroyed
 
-import { Hono } from "hono";
-import { csrf } from "hono/csrf";
+import { Hono } from "npm:hono@^4.6.0";
+import { csrf } from "npm:hono@^4.6.0/csrf";
 import { type Session, SessionManager } from "../mod.ts";
 import { sessionMiddleware } from "../hono.ts";
 

@@ -7,7 +7,7 @@
 // POST /login   signs in as the form's `user`: a new token, a flash message
 // POST /logout  signs out: the session is destroyed
 
-import { Application, Router } from "@oakserver/oak";
+import { Application, Router } from "npm:@oakserver/oak@^14.1.0";
 import { SessionManager } from "../mod.ts";
 import { sessionMiddleware, type SessionState } from "../oak.ts";
 

@@ -20,7 +20,6 @@ const config = JSON.parse(
   version: string;
   license: string;
   exports: Record<string, string>;
-  imports?: Record<string, string>;
 };
 
 /** `npm:name@range/sub` → `name/sub`; `./x.ts` → `./x.js`; else as is. */
@@ -117,12 +116,12 @@ for (const file of files) {
   );
 }
 
-// The import map holds only the frameworks of the optional middleware:
-// peer dependencies, which the app brings.
-const peerDependencies: Record<string, string> = {};
-for (const [name, target] of Object.entries(config.imports ?? {})) {
-  peerDependencies[name] = target.replace(/^npm:(@[^/]+\/)?[^@]+@/, "");
-}
+// The frameworks of the optional middleware: peer dependencies, which the
+// app brings.
+const peerDependencies: Record<string, string> = {
+  "hono": "^4.6.0",
+  "@oakserver/oak": "^14.1.0",
+};
 await Deno.writeTextFile(
   new URL("package.json", out),
   JSON.stringify(
