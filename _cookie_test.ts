@@ -83,7 +83,7 @@ Deno.test("SessionCookie.write() never writes an Expires past the year 9999", ()
   }
 });
 
-Deno.test("SessionCookie.clear expires the cookie at once", () => {
+Deno.test("SessionCookie.clear expires the cookie immediately", () => {
   assert.equal(
     cookie({ domain: "example.com", secure: true }).clear,
     "session=; Max-Age=0; Domain=example.com; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax",

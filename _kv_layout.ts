@@ -107,3 +107,12 @@ export function joinChunks(
   }
   return data;
 }
+
+/** Refuses a session larger than the store holds, naming the limit. */
+export function checkSize(action: string, data: Uint8Array): void {
+  if (data.length > KV_MAX_SESSION_BYTES) {
+    throw new RangeError(
+      `Cannot ${action}: it takes ${data.length} bytes, more than a KvStore holds (${KV_MAX_SESSION_BYTES} bytes, 256 KiB)`,
+    );
+  }
+}

@@ -3,7 +3,8 @@
 // request wrote meanwhile, it reads the session again, stops if it ended
 // (destroyed, renewed or expired: it is never brought back), puts this
 // request's changes on top, and tries again, a bounded number of times.
-// Destroying or renewing leaves a marker under the old key that says so.
+// Destroying or renewing leaves a marker under the old key that says so
+// (_markers.ts); saves of one session take turns in a process (_turns.ts).
 //
 // The algorithm is written as generators that yield the store calls they
 // need (`yield* read(key)` where async code would `await`); StoreAccess.run
@@ -30,7 +31,9 @@ import {
   write,
 } from "./_store_access.ts";
 import { jitteredBackoff } from "./_timers.ts";
+import { markerWrite, readMarker } from "./_markers.ts";
 import { newToken } from "./_token.ts";
+import { Turns } from "./_turns.ts";
 import type { DropReason } from "./options.ts";
 import type { Version, VersionedWrite } from "./store.ts";
 
@@ -61,28 +64,6 @@ export const MAX_ATTEMPTS = 32;
 /** The most renewals a destroy follows to the session they led to. */
 const MAX_HOPS = 8;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** The marker an ended session leaves: why, and where a renewal went. */
-function marker(reason: "destroyed" | "renewed", to?: string): Uint8Array {
-  return encoder.encode(JSON.stringify({ ended: reason, to }));
-}
-
-/** What a marker says: why its session ended, and where a renewal went. */
-function readMarker(data: Uint8Array): { reason: DropReason; to?: string } {
-  try {
-    const { ended, to } = JSON.parse(decoder.decode(data));
-    if (ended === "renewed" && typeof to === "string") {
-      return { reason: ended, to };
-    }
-    if (ended === "destroyed" || ended === "renewed") return { reason: ended };
-  } catch {
-    // not a marker of ours: the session is gone all the same
-  }
-  return { reason: "expired" };
-}
-
 /**
  * The wait before another try of a save (ms): none for the first two, then
  * the jittered backoff, so that saves of one session from several processes
@@ -103,8 +84,8 @@ export class Saver {
   #access: StoreAccess;
   #contents: ContentsCodec;
   #options: ManagerConfig;
-  /** The last save queued for each stored session (see `#inTurn`). */
-  #turns = new Map<string, Promise<SaveOutcome>>();
+  /** Saves of one stored session take turns (see `save`). */
+  #turns = new Turns();
 
   constructor(
     access: StoreAccess,
@@ -122,51 +103,31 @@ export class Saver {
    */
   save(state: RequestSession): SaveOutcome | Promise<SaveOutcome> {
     const life = state.life;
-    if (life.kind === "loaded" && !this.needsWrite(state, life.from.stored)) {
-      return this.#kept(state, life.from);
-    }
-    if (this.#access.inMemory) {
-      if (life.kind === "loaded") {
-        const written = this.#writtenInMemory(state, life.from);
+    if (life.kind === "loaded") {
+      const moves = this.#expiryMoves(state, life.from.stored);
+      if (!state.dirty && !moves) return this.#kept(state, life.from);
+      if (this.#access.inMemory) {
+        const written = this.#writtenInMemory(state, life.from, moves);
         if (written !== undefined) return written;
       }
+    }
+    if (this.#access.inMemory) {
       return this.#access.run(this.#save(state, false));
     }
     const key = state.origin?.key;
     if (key === undefined) return this.#access.run(this.#save(state, false));
-    return this.#inTurn(key, (behind) => this.#save(state, behind));
-  }
-
-  /**
-   * Runs a save of the session stored under `key` after the saves of it
-   * already queued in this process, so that they never conflict with each
-   * other: only writes from other processes can. A save queued behind
-   * another reads the session again before it writes (`behind`): the one
-   * before it most likely changed it. When the save before it failed, it
-   * fails with the same error, without a store call (the store is failing:
-   * each queued request answers in the time of one call, not of all of
-   * them). An in-memory store needs no turns: its saves run synchronously.
-   */
-  #inTurn(
-    key: string,
-    save: (behind: boolean) => Steps<SaveOutcome>,
-  ): SaveOutcome | Promise<SaveOutcome> {
-    const turns = this.#turns;
-    const before = turns.get(key);
-    let run: Promise<SaveOutcome>;
-    if (before === undefined) {
-      const outcome = this.#access.run(save(false));
-      if (!(outcome instanceof Promise)) return outcome;
-      run = outcome;
-    } else {
-      run = before.then(() => this.#access.run(save(true)));
-    }
-    turns.set(key, run);
-    const done = () => {
-      if (turns.get(key) === run) turns.delete(key);
-    };
-    run.then(done, done);
-    return run;
+    // Saves of a session take turns in this process, so that they never
+    // conflict with each other: only writes from other processes can. A
+    // save queued behind another reads the session again before it writes:
+    // the one before it most likely changed it. When the save before it
+    // failed, it fails with the same error, without a store call (the store
+    // is failing: each queued request answers in the time of one call, not
+    // of all of them). An in-memory store needs no turns: its saves run
+    // synchronously.
+    return this.#turns.run([key], (behind) => {
+      if (behind.failed) throw behind.error;
+      return this.#access.run(this.#save(state, behind.waited));
+    });
   }
 
   /**
@@ -308,7 +269,8 @@ export class Saver {
         const decoded = this.#contents.decode(loaded, false);
         if (decoded !== undefined) state.rebase(decoded.contents);
       }
-      if (!renew && !this.needsWrite(state, stored)) {
+      const moves = this.#expiryMoves(state, stored);
+      if (!renew && !state.dirty && !moves) {
         // Merged onto the session as stored, this request changes nothing.
         return this.#kept(state, { ...from, version, data: loaded, stored });
       }
@@ -320,14 +282,27 @@ export class Saver {
         written = { token, key, data, expiry, cookie: true };
         const writes = [
           { token: key, ifVersion: null, data, expiry: new Date(expiry) },
-          this.#markerWrite(from.key, version, "renewed", stored, key),
+          markerWrite(
+            from.key,
+            version,
+            "renewed",
+            stored?.expiry ?? this.#markerExpiry(),
+            key,
+          ),
         ];
         if (!(yield* write(writes))) {
           version = undefined;
           continue;
         }
       } else {
-        const writing = this.#writeBack(state, from, version, stored, loaded);
+        const writing = this.#writeBack(
+          state,
+          from,
+          version,
+          stored,
+          loaded,
+          moves,
+        );
         if (!(yield* write([writing.write]))) {
           version = undefined;
           continue;
@@ -341,9 +316,10 @@ export class Saver {
   }
 
   /**
-   * The write of a session back where it came from, over `version`. The
-   * stored expiry stays unless it must move: the cookie the browser holds
-   * carries it, and only a moved expiry is sent again.
+   * The write of a session back where it came from, over `version` of
+   * `stored`, whose bytes are `loaded`. The stored expiry stays unless it
+   * `moves`: the cookie the browser holds carries it, and only a moved
+   * expiry is sent again.
    */
   #writeBack(
     state: RequestSession,
@@ -351,9 +327,9 @@ export class Saver {
     version: Version,
     stored: Origin["stored"],
     loaded: Uint8Array,
+    moves: boolean,
   ): Written & { write: VersionedWrite } {
     const data = this.#contents.encode(state, loaded);
-    const moves = this.#expiryMoves(state, stored);
     const expiry = moves
       ? this.expiry(state)
       : stored?.expiry?.getTime() ?? this.expiry(state);
@@ -378,6 +354,7 @@ export class Saver {
   #writtenInMemory(
     state: RequestSession,
     from: Origin,
+    moves: boolean,
   ): SaveOutcome | undefined {
     if (from.version === undefined || (state.lent && state.dirty)) {
       return undefined;
@@ -388,6 +365,7 @@ export class Saver {
       from.version,
       from.stored,
       from.data,
+      moves,
     );
     // An in-memory store answers synchronously: no promise.
     if (!(this.#access.write([writing.write]) as boolean)) return undefined;
@@ -419,7 +397,8 @@ export class Saver {
         version = found.version;
         stored = found;
       }
-      const end = this.#markerWrite(key, version, "destroyed", stored);
+      const expiry = stored?.expiry ?? this.#markerExpiry();
+      const end = markerWrite(key, version, "destroyed", expiry);
       if (yield* write([end])) return;
       version = undefined;
     }
@@ -427,27 +406,12 @@ export class Saver {
   }
 
   /**
-   * The write of a marker under `key`, in place of the session it held. A
-   * marker lasts as long as the session would have, so every request that
-   * loaded the session learns that it ended, and why.
+   * When a marker ends where the store did not say when its session
+   * expires: when the session would have, at the latest.
    */
-  #markerWrite(
-    key: string,
-    version: Version,
-    reason: "destroyed" | "renewed",
-    stored: Origin["stored"],
-    to?: string,
-  ): VersionedWrite {
+  #markerExpiry(): Date {
     const { idleTimeout, lifetime } = this.#options;
-    const expiry = stored?.expiry ??
-      new Date(deadlineIn(idleTimeout > 0 ? idleTimeout : lifetime));
-    return {
-      token: key,
-      ifVersion: version,
-      data: marker(reason, to),
-      expiry,
-      ended: true,
-    };
+    return new Date(deadlineIn(idleTimeout > 0 ? idleTimeout : lifetime));
   }
 
   /** After a write: the session now comes from there. */

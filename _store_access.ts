@@ -7,6 +7,7 @@
 
 import { withTimeout } from "./_timers.ts";
 import { hashToken } from "./_token.ts";
+import { Turns } from "./_turns.ts";
 import { syncOf } from "./_in_memory.ts";
 import {
   isVersionedStore,
@@ -78,7 +79,7 @@ export class StoreAccess {
   /** Markers of sessions ended in a plain store, oldest first. */
   #markers = new Map<string, Marker>();
   /** The last write queued for each token of a plain store. */
-  #turns = new Map<string, Promise<unknown>>();
+  #turns = new Turns();
 
   /**
    * @param store The store.
@@ -165,7 +166,8 @@ export class StoreAccess {
     if (isVersionedStore(store)) {
       return this.#bounded(store.commitVersioned(writes));
     }
-    return this.#inTurn(writes.map((w) => w.token), async () => {
+    const keys = writes.map((w) => w.token);
+    return this.#turns.run(keys, async () => {
       for (const { token, ifVersion } of writes) {
         if (!await this.#matches(token, ifVersion)) return false;
       }
@@ -215,21 +217,5 @@ export class StoreAccess {
     if (markers.size > PLAIN_MARKERS_KEPT) {
       markers.delete(markers.keys().next().value!);
     }
-  }
-
-  /** Runs `work` after every write queued before it on any of `keys`. */
-  #inTurn<R>(keys: string[], work: () => Promise<R>): Promise<R> {
-    const turns = this.#turns;
-    const before = keys.map((key) => turns.get(key)).filter((p) =>
-      p !== undefined
-    );
-    // (The queued promises never reject.)
-    const run = before.length === 0 ? work() : Promise.all(before).then(work);
-    const done = run.then(() => {}, () => {});
-    for (const key of keys) turns.set(key, done);
-    done.then(() => {
-      for (const key of keys) if (turns.get(key) === done) turns.delete(key);
-    });
-    return run;
   }
 }

@@ -19,15 +19,16 @@
  */
 
 import {
+  checkSize,
   type Chunk,
   type Head,
   isHead,
   joinChunks,
-  KV_MAX_SESSION_BYTES,
   putEntry,
   removeEntry,
 } from "./_kv_layout.ts";
 import { whileLocked } from "./_kv_lock.ts";
+import { KnownExpiries } from "./_kv_versions.ts";
 import { kvStoreConfig, type KvStoreOptions } from "./_kv_options.ts";
 import { checkData, checkToken, checkWrites, timeOf } from "./_store_args.ts";
 import type {
@@ -49,9 +50,6 @@ export type {
 } from "./store.ts";
 
 export { KV_MAX_SESSION_BYTES } from "./_kv_layout.ts";
-
-/** How many versionstamps' expiries a store remembers. */
-const EXPIRIES_KEPT = 10_000;
 
 /** Counts kept by a {@linkcode KvStore} since it was created. */
 export interface KvStoreStats {
@@ -119,8 +117,7 @@ export class KvStore implements IterableStore, VersionedStore {
   #kv: Deno.Kv;
   #prefix: Deno.KvKey;
   #stats: KvStoreStats = { reads: 0, writes: 0, conflicts: 0, retries: 0 };
-  /** When the entries of the versionstamps last read or written expire. */
-  #expiries = new Map<string, number>();
+  #expiries = new KnownExpiries();
 
   /**
    * Creates a store over an open `Deno.Kv`.
@@ -298,10 +295,10 @@ export class KvStore implements IterableStore, VersionedStore {
   async commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean> {
     const action = "commit versioned";
     checkWrites(action, writes, (write) => checkSize(action, write.data));
-    // At once, when every version's expiry is known: the checks of the
-    // atomic operation decide. Otherwise, or when they fail (a conflict, or
+    // Without reading first, when every version's expiry is known: the
+    // checks of the atomic operation decide. Otherwise, or when they fail (a conflict, or
     // an expired entry that KV has not removed yet), read the heads first.
-    const known = this.#knownStamps(writes);
+    const known = this.#expiries.stampsFor(writes);
     if (known === "expired") {
       this.#stats.conflicts++;
       return false;
@@ -333,31 +330,6 @@ export class KvStore implements IterableStore, VersionedStore {
     return false;
   }
 
-  /**
-   * The versionstamps the writes must find, when the expiry of every
-   * version given is known and live; "expired" when one is past its expiry;
-   * `undefined` when one is unknown.
-   */
-  #knownStamps(
-    writes: readonly VersionedWrite[],
-  ): (string | null)[] | "expired" | undefined {
-    const now = Date.now();
-    const stamps: (string | null)[] = [];
-    for (const { ifVersion } of writes) {
-      if (ifVersion === null) {
-        stamps.push(null);
-        continue;
-      }
-      const expiry = typeof ifVersion === "string"
-        ? this.#expiries.get(ifVersion)
-        : undefined;
-      if (expiry === undefined) return undefined;
-      if (expiry <= now) return "expired";
-      stamps.push(ifVersion as string);
-    }
-    return stamps;
-  }
-
   /** One atomic operation: the writes, if each head has its versionstamp. */
   #commitChecked(
     writes: readonly VersionedWrite[],
@@ -375,15 +347,6 @@ export class KvStore implements IterableStore, VersionedStore {
         );
       }
     }, writes.map(({ expiry }) => expiry.getTime()));
-  }
-
-  /** Remembers when the entry of a versionstamp expires (a bounded record). */
-  #remember(versionstamp: string, expiry: number): void {
-    const expiries = this.#expiries;
-    expiries.set(versionstamp, expiry);
-    if (expiries.size > EXPIRIES_KEPT) {
-      expiries.delete(expiries.keys().next().value!);
-    }
   }
 
   #key(token: string, chunk?: number): Deno.KvKey {
@@ -437,7 +400,7 @@ export class KvStore implements IterableStore, VersionedStore {
           throw new Error(`Cannot read session: it kept changing while read`);
         }
       }
-      this.#remember(head.versionstamp!, value.expiry);
+      this.#expiries.remember(head.versionstamp!, value.expiry);
       return {
         data,
         version: head.versionstamp!,
@@ -463,7 +426,7 @@ export class KvStore implements IterableStore, VersionedStore {
     });
     if (result.ok) {
       for (const expiry of expiries) {
-        this.#remember(result.versionstamp, expiry);
+        this.#expiries.remember(result.versionstamp, expiry);
       }
     }
     return result.ok;
@@ -471,14 +434,5 @@ export class KvStore implements IterableStore, VersionedStore {
 
   #locked<T>(work: () => Promise<T>): Promise<T> {
     return whileLocked(work, () => this.#stats.retries++);
-  }
-}
-
-/** Refuses a session larger than the store holds, naming the limit. */
-function checkSize(action: string, data: Uint8Array): void {
-  if (data.length > KV_MAX_SESSION_BYTES) {
-    throw new RangeError(
-      `Cannot ${action}: it takes ${data.length} bytes, more than a KvStore holds (${KV_MAX_SESSION_BYTES} bytes, 256 KiB)`,
-    );
   }
 }

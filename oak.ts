@@ -31,12 +31,10 @@
  * @module
  */
 
-import type { Middleware } from "npm:@oakserver/oak@^14.1.0";
 import type { SessionManager } from "./manager.ts";
 import type { Session } from "./session.ts";
 
-// The types its API names, for readers of this module alone (the
-// framework's own types are the framework's to document).
+// The types its API names, for readers of this module alone.
 export type { SessionManager } from "./manager.ts";
 export type {
   RequestWithHeaders,
@@ -51,6 +49,50 @@ export interface SessionState<T extends object> {
   /** The request's session. */
   session: Session<T>;
 }
+
+/**
+ * What the middleware uses of Oak's request (`ctx.request`), which is one.
+ * Written out so that this module's types are its own, not Oak's.
+ */
+export interface OakRequest {
+  /** The request's headers. */
+  readonly headers: Headers;
+  /** The request's URL. */
+  readonly url: URL;
+  /** The request's method. */
+  readonly method: string;
+  /** The web `Request`, where Oak runs on `Deno.serve`. */
+  readonly source?: unknown;
+}
+
+/** What the middleware uses of Oak's response (`ctx.response`), which is one. */
+export interface OakResponse {
+  /** The status to send. */
+  status: number;
+  /** The headers to send. */
+  readonly headers: Headers;
+  /** The body to send. */
+  body: unknown;
+}
+
+/** What the middleware uses of Oak's context (`ctx`), which is one. */
+export interface OakContext<T extends object> {
+  /** The request. */
+  readonly request: OakRequest;
+  /** The response. */
+  readonly response: OakResponse;
+  /** The application's state, where the middleware puts the session. */
+  state: SessionState<T>;
+}
+
+/**
+ * The middleware, as Oak calls it: with the context and the next
+ * middleware. `app.use()` takes it, and types `ctx.state` by it.
+ */
+export type OakSessionMiddleware<T extends object> = (
+  ctx: OakContext<T>,
+  next: () => Promise<unknown>,
+) => Promise<void>;
 
 /**
  * An Oak middleware that gives every request its session, as
@@ -79,7 +121,7 @@ export interface SessionState<T extends object> {
  */
 export function sessionMiddleware<T extends object>(
   sessions: SessionManager<T>,
-): Middleware<SessionState<T>> {
+): OakSessionMiddleware<T> {
   return async (ctx, next) => {
     const request = requestOf(ctx.request);
     let session: Session<T>;
@@ -100,9 +142,6 @@ export function sessionMiddleware<T extends object>(
   };
 }
 
-type OakRequest = Parameters<Middleware>[0]["request"];
-type OakResponse = Parameters<Middleware>[0]["response"];
-
 /**
  * The request for `onError` and `onDropped`: Oak's own on Deno, a copy of
  * its method, URL and headers where Oak runs on Node's server.
@@ -112,7 +151,7 @@ function requestOf(request: OakRequest): Request {
   if (source instanceof Request) return source;
   return new Request(request.url, {
     method: request.method,
-    headers: request.headers as HeadersInit,
+    headers: request.headers,
   });
 }
 

@@ -15,10 +15,9 @@
 // own manager and connection, started together.
 
 import { createClient } from "redis";
-import { startRedis } from "../_test_helpers.ts";
+import { startRedis, TestStore } from "../_test_helpers.ts";
 import { KvStore, openSharedKv } from "../kv.ts";
 import { SessionManager } from "../manager.ts";
-import { MemStore } from "../memstore.ts";
 import { RedisStore } from "../redis.ts";
 import type { Store } from "../store.ts";
 
@@ -28,28 +27,13 @@ type Values = Record<string, number>;
 const QUICK = Deno.args.includes("--quick");
 const REQUESTS = QUICK ? 100 : 500;
 
-/** MemStore's plain methods, each answered after 0 to 3 ms. */
-function plainStore(): Store & Disposable {
-  const inner = new MemStore({ cleanupInterval: 0 });
-  const later = <T>(work: () => Promise<T>) =>
-    new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 3))
-      .then(work);
-  return {
-    find: (token) => later(() => inner.find(token)),
-    commit: (token, data, expiry) =>
-      later(() => inner.commit(token, data, expiry)),
-    delete: (token) => later(() => inner.delete(token)),
-    [Symbol.dispose]: () => inner[Symbol.dispose](),
-  };
-}
-
 /** A store of `kind` at `where` (a Redis URL or a KV path), and its closing. */
 async function openStore(
   kind: Kind,
   where: string,
 ): Promise<{ store: Store; close(): Promise<void> }> {
   if (kind === "plain") {
-    const store = plainStore();
+    const store = new TestStore({ capabilities: "plain", pause: "0-3 ms" });
     return { store, close: () => Promise.resolve(store[Symbol.dispose]()) };
   }
   if (kind === "redis") {
