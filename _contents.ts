@@ -49,10 +49,19 @@ export class ContentsCodec {
       ) {
         throw new TypeError("the codec returned no deadline or values");
       }
+      const device = data.device;
       contents = {
         deadline: data.deadline.getTime(),
         values: new Map(Object.entries(data.values)),
         rememberMe: data.rememberMe,
+        device: device === undefined ? undefined : {
+          user: device.user,
+          id: device.id,
+          created: device.created.getTime(),
+          seen: device.lastSeen.getTime(),
+          agent: device.userAgent,
+          address: device.address,
+        },
       };
     } catch (error) {
       console.warn("Ignoring a stored session that cannot be decoded:", error);
@@ -70,6 +79,17 @@ export class ContentsCodec {
       values: Object.fromEntries(state.values),
     };
     if (state.rememberMe !== undefined) data.rememberMe = state.rememberMe;
+    const device = state.device;
+    if (device !== undefined) {
+      data.device = {
+        user: device.user,
+        id: device.id,
+        created: new Date(device.created),
+        lastSeen: new Date(device.seen),
+        userAgent: device.agent,
+      };
+      if (device.address !== undefined) data.device.address = device.address;
+    }
     return this.#codec.encode(data);
   }
 
@@ -84,6 +104,7 @@ export class ContentsCodec {
       deadline: state.deadline,
       values: state.values,
       rememberMe: state.rememberMe,
+      device: state.device,
     };
     if (this.#remember(bytes, contents)) state.shared = true;
   }

@@ -42,6 +42,8 @@ export class Finisher {
   #saver: Saver;
   #cookie: SessionCookie;
   #idleTimeout: number;
+  /** With `users`: how old a bound session's lastSeen may get. */
+  #seenEvery: number;
   #onError: (error: unknown, request: Request) => Response | Promise<Response>;
   #onDropped: (dropped: DroppedChanges) => void;
 
@@ -49,6 +51,7 @@ export class Finisher {
     this.#saver = saver;
     this.#cookie = cookie;
     this.#idleTimeout = config.idleTimeout;
+    this.#seenEvery = config.users?.seenEvery ?? Infinity;
     this.#onError = config.onError ?? defaultOnError;
     this.#onDropped = config.onDropped ?? defaultOnDropped;
   }
@@ -118,7 +121,16 @@ export class Finisher {
     request: Request,
   ): string | undefined | Promise<string | undefined> {
     const changed = state.status !== "unmodified";
-    if (!changed && !this.#touchDue(state)) return undefined;
+    const device = state.device;
+    let seen = false;
+    if (device !== undefined && state.life.kind === "loaded") {
+      // A bound session's lastSeen: written with any write, and on its own
+      // once older than seenEvery.
+      const now = Date.now();
+      seen = now - device.seen >= this.#seenEvery;
+      if (seen || state.dirty) state.see(now);
+    }
+    if (!changed && !seen && !this.#touchDue(state)) return undefined;
     const outcome = this.#saver.save(state);
     return outcome instanceof Promise
       ? outcome.then((saved) => this.#cookieFor(saved, state, changed, request))

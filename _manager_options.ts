@@ -8,8 +8,9 @@ import type {
   CookieOptions,
   DroppedChanges,
   SessionManagerOptions,
+  UserSessionsOptions,
 } from "./options.ts";
-import type { Store } from "./store.ts";
+import { isUserIndexStore, type Store } from "./store.ts";
 
 /** SessionManager's options, checked, with the defaults filled in. */
 export interface ManagerConfig {
@@ -26,6 +27,14 @@ export interface ManagerConfig {
     | ((error: unknown, request: Request) => Response | Promise<Response>)
     | undefined;
   onDropped: ((dropped: DroppedChanges) => void) | undefined;
+  users: UsersConfig | undefined;
+}
+
+/** The `users` option, checked. */
+export interface UsersConfig {
+  key: string;
+  address: boolean;
+  seenEvery: number;
 }
 
 /** Checks `SessionManager`'s options. */
@@ -44,9 +53,10 @@ export function managerConfig(
     "codec",
     "onError",
     "onDropped",
+    "users",
   ]);
   const { store, codec } = options;
-  return {
+  const config: ManagerConfig = {
     store: store === undefined
       ? undefined
       : check.methods<Store>("store", store, ["find", "commit", "delete"]),
@@ -92,6 +102,48 @@ export function managerConfig(
       : check.methods<Codec>("codec", codec, ["encode", "decode"]),
     onError: check.function("onError", options.onError, undefined),
     onDropped: check.function("onDropped", options.onDropped, undefined),
+    users: undefined,
+  };
+  config.users = usersConfig(check, options.users, config);
+  return config;
+}
+
+/** The longest seenEvery without an idle timeout. */
+const SEEN_EVERY = 60_000;
+
+function usersConfig(
+  check: OptionChecker,
+  options: UserSessionsOptions | undefined,
+  config: ManagerConfig,
+): UsersConfig | undefined {
+  if (options === undefined) return undefined;
+  options = check.object("users", options, ["key", "address", "seenEvery"]);
+  const { key } = options;
+  if (typeof key !== "string" || key === "") {
+    throw check.error(
+      "users.key",
+      "must name the session value that holds the user id",
+      key,
+    );
+  }
+  const store = config.store;
+  if (store !== undefined && !isUserIndexStore(store)) {
+    throw check.conflict(
+      "users needs a store with a per-user index (findByUser, findVersioned and commitVersioned: a UserIndexStore such as MemStore, RedisStore or KvStore); this store has none, so lists would always be empty",
+    );
+  }
+  const { idleTimeout, touchAfter } = config;
+  return {
+    key,
+    address: check.boolean("users.address", options.address, false),
+    seenEvery: check.number(
+      "users.seenEvery",
+      options.seenEvery,
+      idleTimeout > 0 ? touchAfter * idleTimeout : SEEN_EVERY,
+      "must be a finite number >= 0",
+      (n) => n >= 0 && n < Infinity,
+      "a number of milliseconds",
+    ),
   };
 }
 

@@ -23,6 +23,7 @@ Deno.test("managerConfig() fills in SCS's defaults", () => {
     codec: jsonCodec,
     onError: undefined,
     onDropped: undefined,
+    users: undefined,
   });
 });
 

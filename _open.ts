@@ -15,6 +15,7 @@ import {
 import type { Entry, StoreAccess } from "./_store_access.ts";
 import { hashToken } from "./_token.ts";
 import type { Codec } from "./codec.ts";
+import { Binder } from "./_device.ts";
 
 /** Opens sessions: new ones, and those the store holds. */
 export class SessionOpener<T extends object> {
@@ -24,6 +25,7 @@ export class SessionOpener<T extends object> {
   #lifetime: number;
   #hash: boolean;
   #codec: Codec;
+  #binder: Binder | undefined;
 
   constructor(
     access: StoreAccess,
@@ -37,6 +39,7 @@ export class SessionOpener<T extends object> {
     this.#lifetime = config.lifetime;
     this.#hash = config.hashTokenInStore;
     this.#codec = config.codec;
+    this.#binder = config.users && new Binder(config.users);
   }
 
   /** The session of a request's `Cookie` header (`null`: none sent). */
@@ -114,6 +117,7 @@ export class SessionOpener<T extends object> {
       deadline: deadlineIn(this.#lifetime),
       values: new Map(),
       rememberMe: undefined,
+      device: undefined,
     };
     return this.#handle(contents, undefined, false);
   }
@@ -123,7 +127,13 @@ export class SessionOpener<T extends object> {
     from: Origin | undefined,
     shared: boolean,
   ): SessionHandle<T> {
-    const state = new RequestSession(contents, from, shared, this.#lifetime);
+    const state = new RequestSession(
+      contents,
+      from,
+      shared,
+      this.#lifetime,
+      this.#binder,
+    );
     return new SessionHandle(state, this.#codec);
   }
 }

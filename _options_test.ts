@@ -41,7 +41,7 @@ Deno.test("Every constructor refuses an unknown option, naming the valid ones an
   assert.throws(() => new SessionManager({ lifetim: 1000 } as never), {
     name: "TypeError",
     message:
-      "Cannot create SessionManager: unknown option lifetim (did you mean lifetime?); the options are store, lifetime, idleTimeout, touchAfter, cookie, storeTimeout, hashTokenInStore, codec, onError, onDropped",
+      "Cannot create SessionManager: unknown option lifetim (did you mean lifetime?); the options are store, lifetime, idleTimeout, touchAfter, cookie, storeTimeout, hashTokenInStore, codec, onError, onDropped, users",
   });
   assert.throws(
     () => new SessionManager({ cookie: { sameSIte: "Strict" } } as never),

@@ -3,6 +3,7 @@
 // transitions; the manager's modules read it and call them.
 
 import { LAST_COOKIE_TIME } from "./_cookie.ts";
+import type { Binder, ClientRequest, Device } from "./_device.ts";
 import type { Version } from "./store.ts";
 
 /**
@@ -57,6 +58,8 @@ export interface Contents {
   deadline: number;
   values: Map<string, unknown>;
   rememberMe: boolean | undefined;
+  /** The user and device the session is bound to, if any. */
+  device: Device | undefined;
 }
 
 const NEW: Lifecycle = { kind: "new" };
@@ -69,6 +72,12 @@ export class RequestSession {
   shared: boolean;
   deadline: number;
   rememberMe: boolean | undefined;
+  /** The user and device the session is bound to (with `users`). */
+  device: Device | undefined;
+  /** The request, for the device of a session it binds. */
+  request: ClientRequest | undefined = undefined;
+  /** What the server said of the request's connection (its address). */
+  info: unknown = undefined;
   /** What this request changed, key by key ({@linkcode REMOVED} for removals). */
   changes: Map<string, unknown> | undefined = undefined;
   deadlineSet = false;
@@ -84,20 +93,29 @@ export class RequestSession {
    */
   lent = false;
   #lifetime: number;
+  #binder: Binder | undefined;
 
   constructor(
     contents: Contents,
     from: Origin | undefined,
     shared: boolean,
     lifetime: number,
+    binder: Binder | undefined,
   ) {
     this.life = from === undefined ? NEW : { kind: "loaded", from };
     this.values = contents.values;
     this.shared = shared;
     this.deadline = contents.deadline;
     this.rememberMe = contents.rememberMe;
+    this.device = contents.device;
     this.dirty = from === undefined;
     this.#lifetime = lifetime;
+    this.#binder = binder;
+  }
+
+  /** The value key that binds the session to a user (`users.key`). */
+  get userKey(): string | undefined {
+    return this.#binder?.key;
   }
 
   /** The stored session this one comes from, if any. */
@@ -132,18 +150,19 @@ export class RequestSession {
     const values = this.values;
     // The same primitive again changes nothing that is stored.
     if (
-      values.get(key) === value && values.has(key) &&
-      (typeof value !== "object" || value === null)
+      values.get(key) !== value || !values.has(key) ||
+      (typeof value === "object" && value !== null)
     ) {
-      return;
+      this.#writable().set(key, value);
     }
-    this.#writable().set(key, value);
+    if (key === this.#binder?.key) this.#rebind();
   }
 
   remove(key: string): void {
     if (this.values.has(key)) {
       this.#writable().delete(key);
       this.#change(key, REMOVED);
+      if (key === this.#binder?.key) this.#rebind();
     }
   }
 
@@ -153,6 +172,7 @@ export class RequestSession {
       this.values = new Map();
       this.shared = false;
       this.dirty = true;
+      this.#rebind();
     }
   }
 
@@ -162,7 +182,16 @@ export class RequestSession {
     this.shared = false;
     this.changes = undefined;
     this.rememberMe = undefined;
+    this.device = undefined;
     this.#resetDeadline();
+  }
+
+  /** Marks a bound session seen at `now`: its next save writes that. */
+  see(now: number): void {
+    const device = this.device;
+    if (device === undefined || device.seen === now) return;
+    this.device = { ...device, seen: now };
+    this.dirty = true;
   }
 
   renew(): void {
@@ -199,8 +228,10 @@ export class RequestSession {
     this.shared = false;
     if (!this.deadlineSet) this.deadline = contents.deadline;
     if (!this.rememberMeSet) this.rememberMe = contents.rememberMe;
+    this.device = contents.device;
     this.dirty = this.changes !== undefined || this.deadlineSet ||
       this.rememberMeSet;
+    this.#rebind();
   }
 
   /** After a save: the session comes from where it was saved, unchanged. */
@@ -227,6 +258,22 @@ export class RequestSession {
       this.shared = false;
     }
     return this.values;
+  }
+
+  /**
+   * Binds the session to the user its values name (with `users`), or
+   * unbinds it: a new device when the user changes.
+   */
+  #rebind(): void {
+    const binder = this.#binder;
+    if (binder === undefined) return;
+    const value = this.values.get(binder.key);
+    const user = typeof value === "string" ? value : undefined;
+    if (user === this.device?.user) return;
+    this.device = user === undefined
+      ? undefined
+      : binder.bind(user, this.request, this.info);
+    this.dirty = true;
   }
 
   #change(key: string, value: unknown): void {

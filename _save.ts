@@ -205,6 +205,24 @@ export class Saver {
       : state.deadline;
   }
 
+  /**
+   * Ends the session stored under `key` as a save of `destroy()` would
+   * (following renewals): an overlapping save of it is dropped.
+   */
+  async end(key: string): Promise<void> {
+    const from: Origin = {
+      key,
+      token: "",
+      version: undefined,
+      data: new Uint8Array(),
+      stored: undefined,
+    };
+    await this.#turns.run(
+      [key],
+      () => this.#access.run(this.#end(from, true)),
+    );
+  }
+
   /** A new token, and its store key. */
   *#newKey(): Steps<{ token: string; key: string }> {
     const token = newToken();
@@ -223,6 +241,7 @@ export class Saver {
         ifVersion: null,
         data,
         expiry: new Date(expiry),
+        user: state.device?.user,
       };
       if (yield* write([created])) {
         return this.#saved(state, key, token, data, expiry, true);
@@ -281,7 +300,13 @@ export class Saver {
         const { token, key } = yield* this.#newKey();
         written = { token, key, data, expiry, cookie: true };
         const writes = [
-          { token: key, ifVersion: null, data, expiry: new Date(expiry) },
+          {
+            token: key,
+            ifVersion: null,
+            data,
+            expiry: new Date(expiry),
+            user: state.device?.user,
+          },
           markerWrite(
             from.key,
             version,
@@ -340,7 +365,13 @@ export class Saver {
       data,
       expiry,
       cookie: moves || state.rememberMeSet,
-      write: { token: key, ifVersion: version, data, expiry: new Date(expiry) },
+      write: {
+        token: key,
+        ifVersion: version,
+        data,
+        expiry: new Date(expiry),
+        user: state.device?.user,
+      },
     };
   }
 

@@ -4,6 +4,7 @@
 import type { RequestSession } from "./_request_session.ts";
 import { LAST_COOKIE_TIME } from "./_cookie.ts";
 import { cannot } from "./_errors.ts";
+import { checkUser } from "./_store_args.ts";
 import type { Codec } from "./codec.ts";
 import type { Session, SessionStatus } from "./session.ts";
 
@@ -66,6 +67,9 @@ export class SessionHandle<T extends object> implements Session<T> {
   put<K extends keyof T & string>(key: K, value: T[K]): void {
     if (typeof key !== "string") {
       throw cannot("put a value", "key must be a string", key);
+    }
+    if (key === this.#state.userKey) {
+      checkUser(`put ${JSON.stringify(key)} (the users key)`, value);
     }
     const codec = this.#codec;
     try {

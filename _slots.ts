@@ -41,6 +41,10 @@ export class SlotTable {
   #slots = new Map<string, number>();
   #data: Uint8Array[] = [];
   #tokens: string[] = [];
+  /** The user each slot is listed under, if any. */
+  #users: (string | undefined)[] = [];
+  /** The tokens listed under each user: no user without one. */
+  #byUser = new Map<string, Set<string>>();
   /**
    * Three numbers a slot, side by side, so that a write reads and writes
    * one place: its expiry, what it counts against maxBytes (data and
@@ -143,8 +147,10 @@ export class SlotTable {
     expiry: number,
     ended: boolean,
     now: number,
+    user: string | undefined = undefined,
   ): void {
     let slot = this.#slots.get(token);
+    if (ended) user = undefined;
     if (expiry <= now) {
       if (slot !== undefined) this.#remove(slot);
       return;
@@ -164,6 +170,8 @@ export class SlotTable {
       this.#slots.set(token, slot);
       this.#data.push(data);
       this.#tokens.push(token);
+      this.#users.push(undefined);
+      this.#list(slot, user);
       this.#write(slot, expiry, size, ended);
       heap.push(slot, expiry);
       this.#bytes += size;
@@ -187,8 +195,38 @@ export class SlotTable {
       heap.rekey(slot, expiry);
     }
     this.#data[slot] = data;
+    if (this.#users[slot] !== user) this.#list(slot, user);
     this.#write(slot, expiry, size, ended);
     this.#bytes += grows;
+  }
+
+  /** The live sessions (not markers) listed under `user`, by token. */
+  *ofUser(user: string, now: number): Generator<[string, number]> {
+    for (const token of this.#byUser.get(user) ?? []) {
+      const slot = this.live(token, now);
+      if (slot >= 0 && !this.ended(slot)) yield [token, slot];
+    }
+  }
+
+  /** Users with a listed entry. */
+  get users(): number {
+    return this.#byUser.size;
+  }
+
+  /** Lists a slot's token under `user` instead of its current user. */
+  #list(slot: number, user: string | undefined): void {
+    const token = this.#tokens[slot]!;
+    const old = this.#users[slot];
+    if (old !== undefined) {
+      const tokens = this.#byUser.get(old)!;
+      tokens.delete(token);
+      if (tokens.size === 0) this.#byUser.delete(old);
+    }
+    this.#users[slot] = user;
+    if (user === undefined) return;
+    const tokens = this.#byUser.get(user);
+    if (tokens === undefined) this.#byUser.set(user, new Set([token]));
+    else tokens.add(token);
   }
 
   /** Removes a token's entry; a token not held is not an error. */
@@ -256,6 +294,8 @@ export class SlotTable {
   /** Removes the entry in `slot`, moving the last slot into its place. */
   #remove(slot: number): void {
     const data = this.#data, tokens = this.#tokens, meta = this.#meta;
+    const users = this.#users;
+    if (users[slot] !== undefined) this.#list(slot, undefined);
     this.#slots.delete(tokens[slot]!);
     this.#heap.remove(slot);
     this.#bytes -= meta[STRIDE * slot + 1]!;
@@ -265,12 +305,14 @@ export class SlotTable {
       const token = tokens[last]!;
       data[slot] = data[last]!;
       tokens[slot] = token;
+      users[slot] = users[last];
       meta.copyWithin(STRIDE * slot, STRIDE * last, STRIDE * last + STRIDE);
       this.#slots.set(token, slot);
       this.#heap.rename(last, slot);
     }
     data.pop();
     tokens.pop();
+    users.pop();
     const capacity = meta.length / STRIDE;
     if (last < capacity / 4 && capacity > MIN_CAPACITY) {
       this.#resize(capacity / 2);

@@ -12,6 +12,7 @@ import { syncOf } from "./_in_memory.ts";
 import {
   isVersionedStore,
   type Store,
+  type UserIndexStore,
   type Version,
   type VersionedEntry,
   type VersionedWrite,
@@ -192,6 +193,11 @@ export class StoreAccess {
     if (version === null) return data === undefined;
     return data !== undefined && version instanceof Uint8Array &&
       sameBytes(data, version);
+  }
+
+  /** The live sessions the store lists under a user (a UserIndexStore). */
+  byUser(user: string): Promise<Map<string, VersionedEntry>> {
+    return this.#bounded((this.#store as UserIndexStore).findByUser(user));
   }
 
   /**

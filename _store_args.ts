@@ -48,8 +48,25 @@ export function checkWrites(
     if (write.ifVersion === undefined) {
       throw cannot(action, "ifVersion must be a version or null", undefined);
     }
+    if (write.user !== undefined) checkUser(action, write.user);
     each?.(write);
   }
+}
+
+/** The most characters a user id may have. */
+export const MAX_USER_LENGTH = 512;
+
+/** A user id: a non-empty string of at most MAX_USER_LENGTH characters. */
+export function checkUser(action: string, user: unknown): string {
+  if (typeof user !== "string") {
+    throw cannot(action, "user must be a string", user);
+  }
+  if (user.length === 0 || user.length > MAX_USER_LENGTH) {
+    throw new TypeError(
+      `Cannot ${action}: user must be 1 to ${MAX_USER_LENGTH} characters, received ${user.length}`,
+    );
+  }
+  return user;
 }
 
 /** What `work` returns, as a promise: a throw becomes a rejection. */

@@ -215,6 +215,7 @@ export class TestStore implements IterableStore, Disposable {
   calls: Calls = { read: 0, write: 0, delete: 0, all: 0 };
   findVersioned?: (token: string) => Promise<VersionedEntry | undefined>;
   commitVersioned?: (writes: readonly VersionedWrite[]) => Promise<boolean>;
+  findByUser?: (user: string) => Promise<Map<string, VersionedEntry>>;
   [SYNC]?: () => SyncStore | undefined;
   #pause: Pause;
 
@@ -227,6 +228,8 @@ export class TestStore implements IterableStore, Disposable {
         this.#call("read", () => inner.findVersioned(token));
       this.commitVersioned = (writes) =>
         this.#call("write", () => inner.commitVersioned(writes));
+      this.findByUser = (user) =>
+        this.#call("read", () => inner.findByUser(user));
     }
     if (capabilities === "in-memory") {
       // MemStore's synchronous access, counted.

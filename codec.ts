@@ -15,6 +15,30 @@ export interface SessionData {
   values: Record<string, unknown>;
   /** Whether `rememberMe(true)` asked for a persistent cookie. */
   rememberMe?: boolean;
+  /**
+   * The user the session is bound to, and the device it runs on (with the
+   * manager's `users` option). A codec must give it back as it was given.
+   */
+  device?: SessionDevice;
+}
+
+/** A session bound to a user: whose it is, and the device it runs on. */
+export interface SessionDevice {
+  /** The user id. */
+  user: string;
+  /**
+   * The session's public id: random, shown in device lists; nothing of the
+   * token or its store key can be derived from it.
+   */
+  id: string;
+  /** When the session was bound to the user (their sign-in). */
+  created: Date;
+  /** When a request of the session was last seen (see `users.seenEvery`). */
+  lastSeen: Date;
+  /** The `User-Agent` of the request that bound it, trimmed. */
+  userAgent: string;
+  /** The client address of that request, when the application opted in. */
+  address?: string;
 }
 
 /**
@@ -151,6 +175,32 @@ function checkJson(
   seen.delete(value);
 }
 
+/** The `device` field of a stored session, checked. */
+function decodeDevice(record: unknown): SessionDevice {
+  const { user, id, created, seen, agent, address } =
+    (typeof record === "object" && record !== null ? record : {}) as Record<
+      string,
+      unknown
+    >;
+  if (
+    typeof user !== "string" || typeof id !== "string" ||
+    typeof created !== "number" || typeof seen !== "number" ||
+    typeof agent !== "string" ||
+    (address !== undefined && typeof address !== "string")
+  ) {
+    throw malformed(`device is not a device record: ${valueName(record)}`);
+  }
+  const device: SessionDevice = {
+    user,
+    id,
+    created: new Date(created),
+    lastSeen: new Date(seen),
+    userAgent: agent,
+  };
+  if (address !== undefined) device.address = address;
+  return device;
+}
+
 function malformed(reason: string): SyntaxError {
   return new SyntaxError(`Cannot decode session: ${reason}`);
 }
@@ -183,6 +233,17 @@ export const jsonCodec: Codec = {
       values: data.values,
     };
     if (data.rememberMe !== undefined) record.rememberMe = data.rememberMe;
+    const device = data.device;
+    if (device !== undefined) {
+      record.device = {
+        user: device.user,
+        id: device.id,
+        created: device.created.getTime(),
+        seen: device.lastSeen.getTime(),
+        agent: device.userAgent,
+        ...(device.address === undefined ? {} : { address: device.address }),
+      };
+    }
     return encoder.encode(JSON.stringify(record));
   },
 
@@ -196,7 +257,10 @@ export const jsonCodec: Codec = {
     if (typeof record !== "object" || record === null) {
       throw malformed(`expected an object, found ${valueName(record)}`);
     }
-    const { deadline, values, rememberMe } = record as Record<string, unknown>;
+    const { deadline, values, rememberMe, device } = record as Record<
+      string,
+      unknown
+    >;
     if (typeof deadline !== "number" || !Number.isFinite(deadline)) {
       throw malformed(
         `deadline must be a number, found ${valueName(deadline)}`,
@@ -217,6 +281,7 @@ export const jsonCodec: Codec = {
       values: values as Record<string, unknown>,
     };
     if (rememberMe !== undefined) data.rememberMe = rememberMe;
+    if (device !== undefined) data.device = decodeDevice(device);
     return data;
   },
 

@@ -19,6 +19,8 @@ import { SessionHandle } from "./_session.ts";
 import { StoreAccess } from "./_store_access.ts";
 import { isToken } from "./_token.ts";
 import { MemStore } from "./memstore.ts";
+import { Users } from "./_users.ts";
+import type { UserSessions } from "./user_sessions.ts";
 import type { SessionManagerOptions } from "./options.ts";
 import type { RequestWithHeaders, Session, SessionHandler } from "./session.ts";
 import type { IterableStore, Store } from "./store.ts";
@@ -31,6 +33,7 @@ export type {
   SessionStatus,
 } from "./session.ts";
 export type { Store } from "./store.ts";
+export type { UserSession, UserSessions } from "./user_sessions.ts";
 
 /**
  * Sessions for `Deno.serve`: a cookie, a session per request, loaded before
@@ -68,6 +71,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
   #ownStore: MemStore | undefined;
   #opener: SessionOpener<T>;
   #finisher: Finisher;
+  #users: UserSessions | undefined;
 
   /**
    * Creates a session manager.
@@ -76,7 +80,8 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * @throws {TypeError} When an option has the wrong type, or the cookie
    * options are impossible (a name or path a cookie cannot hold, an unknown
    * `sameSite`; `sameSite: "None"`, `partitioned` or a `__Secure-` or
-   * `__Host-` name without `secure`).
+   * `__Host-` name without `secure`), or `users` is given with a store
+   * that has no per-user index.
    * @throws {RangeError} When `lifetime` is not positive or `idleTimeout` is
    * negative.
    *
@@ -102,11 +107,41 @@ export class SessionManager<T extends object = Record<string, unknown>>
     this.#opener = new SessionOpener(access, contents, cookie, config);
     const saver = new Saver(access, contents, config);
     this.#finisher = new Finisher(saver, cookie, config);
+    this.#users = config.users && new Users(access, contents, saver);
   }
 
   /** The store sessions are kept in. */
   get store(): Store {
     return this.#store;
+  }
+
+  /**
+   * The sessions of one user: list them (a device list), sign out one, or
+   * all. Sessions are bound to users by the `users` option.
+   *
+   * @throws {TypeError} When the manager was made without `users`.
+   *
+   * @example Signing out everywhere
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionManager } from "@sessions/memstore";
+   *
+   * using sessions = new SessionManager({ users: { key: "userId" } });
+   * const session = await sessions.load("");
+   * session.put("userId", "ada");
+   * await sessions.commit(session);
+   * assert.equal((await sessions.users.list("ada")).length, 1);
+   * assert.equal(await sessions.users.revokeAll("ada"), 1);
+   * assert.equal((await sessions.users.list("ada")).length, 0);
+   * ```
+   */
+  get users(): UserSessions {
+    if (this.#users === undefined) {
+      throw new TypeError(
+        'Cannot list user sessions: the SessionManager was made without the users option (e.g. users: { key: "userId" })',
+      );
+    }
+    return this.#users;
   }
 
   /**
@@ -145,6 +180,9 @@ export class SessionManager<T extends object = Record<string, unknown>>
       } catch (error) {
         return await this.errorResponse(error, request);
       }
+      const state = SessionHandle.stateOf(session)!;
+      state.request = request;
+      state.info = info;
       let response = handler(request, session, info as Info);
       if (!(response instanceof WebResponse)) response = await response;
       if (!(response instanceof WebResponse)) {
@@ -154,11 +192,7 @@ export class SessionManager<T extends object = Record<string, unknown>>
           }, not a Response`,
         );
       }
-      return await this.#finisher.respond(
-        SessionHandle.stateOf(session)!,
-        response,
-        request,
-      );
+      return await this.#finisher.respond(state, response, request);
     };
   }
 
@@ -169,6 +203,9 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * gives a new, empty session.
    *
    * @param request The request, or anything with its `headers`.
+   * @param info What the server gives of the connection, as
+   * `Deno.ServeHandlerInfo`: its `remoteAddr` is the address kept with
+   * `users.address`.
    * @returns The session.
    * @throws When the store fails (give the error to
    * {@linkcode SessionManager.errorResponse}).
@@ -187,8 +224,17 @@ export class SessionManager<T extends object = Record<string, unknown>>
    * assert.equal(response.headers.get("vary"), "Cookie");
    * ```
    */
-  async loadRequest(request: RequestWithHeaders): Promise<Session<T>> {
-    return await this.#opener.openCookie(request.headers.get("cookie"));
+  async loadRequest(
+    request: RequestWithHeaders,
+    info?: unknown,
+  ): Promise<Session<T>> {
+    const session = await this.#opener.openCookie(
+      request.headers.get("cookie"),
+    );
+    const state = SessionHandle.stateOf(session)!;
+    state.request = request;
+    state.info = info;
+    return session;
   }
 
   /**

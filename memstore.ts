@@ -11,6 +11,7 @@ import { SlotTable } from "./_slots.ts";
 import {
   checkData,
   checkToken,
+  checkUser,
   checkWrites,
   settled,
   timeOf,
@@ -18,8 +19,8 @@ import {
 import { setUnrefInterval, setUnrefTimeout } from "./_timers.ts";
 import type {
   IterableStore,
+  UserIndexStore,
   VersionedEntry,
-  VersionedStore,
   VersionedWrite,
 } from "./store.ts";
 
@@ -28,6 +29,7 @@ export type { MemStoreOptions } from "./_memstore_options.ts";
 export type {
   IterableStore,
   Store,
+  UserIndexStore,
   Version,
   VersionedEntry,
   VersionedStore,
@@ -87,7 +89,7 @@ const SLICE_MS = 1;
  * assert.equal(await store.find("token"), undefined);
  * ```
  */
-export class MemStore implements IterableStore, VersionedStore, Disposable {
+export class MemStore implements IterableStore, UserIndexStore, Disposable {
   #table: SlotTable;
   #interval: ReturnType<typeof setInterval> | undefined;
   #resume: ReturnType<typeof setTimeout> | undefined;
@@ -375,10 +377,46 @@ export class MemStore implements IterableStore, VersionedStore, Disposable {
     for (const { token, ifVersion } of writes) {
       if (!table.holds(token, ifVersion, now)) return false;
     }
-    for (const { token, data, expiry, ended } of writes) {
-      table.set(token, data, expiry.getTime(), ended === true, now);
+    for (const { token, data, expiry, ended, user } of writes) {
+      table.set(token, data, expiry.getTime(), ended === true, now, user);
     }
     return true;
+  }
+
+  /**
+   * Reads the live sessions listed under a user by their last versioned
+   * write. O(that user's sessions). The bytes are the store's own, not
+   * copies: never modify them.
+   *
+   * @param user The user.
+   * @returns A new `Map` from token to entry; empty for an unknown user.
+   * @throws {TypeError} (as a rejection) When `user` is not a non-empty
+   * string.
+   *
+   * @example Two sessions of one user
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MemStore } from "@sessions/memstore";
+   *
+   * using store = new MemStore();
+   * const expiry = new Date(Date.now() + 60_000);
+   * const data = new Uint8Array([1]);
+   * await store.commitVersioned([{ token: "a", ifVersion: null, data, expiry, user: "ada" }]);
+   * await store.commitVersioned([{ token: "b", ifVersion: null, data, expiry, user: "ada" }]);
+   * assert.equal((await store.findByUser("ada")).size, 2);
+   * assert.equal((await store.findByUser("bob")).size, 0);
+   * ```
+   */
+  findByUser(user: string): Promise<Map<string, VersionedEntry>> {
+    return settled(() => {
+      checkUser("find sessions by user", user);
+      const table = this.#table;
+      const found = new Map<string, VersionedEntry>();
+      for (const [token, slot] of table.ofUser(user, Date.now())) {
+        found.set(token, table.entry(slot));
+      }
+      return found;
+    });
   }
 
   /** Counts a read of a slot as a hit or a miss. */

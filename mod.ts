@@ -30,3 +30,4 @@ export * from "./memstore.ts";
 export * from "./options.ts";
 export * from "./session.ts";
 export * from "./store.ts";
+export * from "./user_sessions.ts";

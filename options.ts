@@ -119,6 +119,41 @@ export interface SessionManagerOptions {
    * while the request ran. By default, a warning is logged.
    */
   onDropped?: (dropped: DroppedChanges) => void;
+  /**
+   * Sessions of one user: binds each session to the user whose id it holds,
+   * so that `SessionManager.users` can list a user's devices and sign them
+   * out. Needs a store with the per-user index (`MemStore`, `RedisStore`,
+   * `KvStore`: a `UserIndexStore`).
+   */
+  users?: UserSessionsOptions;
+}
+
+/** The `users` option of {@linkcode SessionManagerOptions}. */
+export interface UserSessionsOptions {
+  /**
+   * The session value that holds the signed-in user's id, a string: putting
+   * it binds the session to that user (with a new public id, the time and
+   * the request's device), removing it (or `destroy()`) unbinds it. Sign in
+   * with `renewToken()` and `put(key, userId)` in one request.
+   */
+  key: string;
+  /**
+   * Also keep the client address of the request that binds a session
+   * (`Deno.ServeHandlerInfo.remoteAddr` given to `loadAndSave`'s handler,
+   * or what a framework gives). Off by default: an address is personal
+   * data.
+   *
+   * @default {false}
+   */
+  address?: boolean;
+  /**
+   * How old a session's `lastSeen` may get, in milliseconds: a request that
+   * saves nothing else writes it once it is older. With an idle timeout, the
+   * default is the interval at which a request moves the expiry
+   * (`touchAfter` × `idleTimeout`), so no extra write is made; without one,
+   * a minute.
+   */
+  seenEvery?: number;
 }
 
 /**

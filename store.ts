@@ -148,6 +148,12 @@ export interface VersionedWrite {
   expiry: Date;
   /** Whether to store the marker of an ended session instead of a session. */
   ended?: boolean;
+  /**
+   * For a {@linkcode UserIndexStore}: the user whose sessions this entry is
+   * listed among after the write; none when absent. A marker is never
+   * listed, whatever this says.
+   */
+  user?: string | undefined;
 }
 
 /**
@@ -234,4 +240,68 @@ export function isVersionedStore(store: Store): store is VersionedStore {
   const s = store as Partial<VersionedStore>;
   return typeof s.findVersioned === "function" &&
     typeof s.commitVersioned === "function";
+}
+
+/**
+ * A {@linkcode VersionedStore} that also keeps, for each user, the list of
+ * their sessions: the per-user index behind `SessionManager`'s `users`
+ * (a device list, signing out one device or all of them), at a cost of
+ * that user's sessions, never a scan of all.
+ *
+ * Rules for an implementation (the conformance kit checks them):
+ * - a write's `user` lists its token under that user, and no longer under
+ *   the user of the token's previous write, in the same atomic
+ *   `commitVersioned` as the entry (a write refused for its versions
+ *   changes no list either);
+ * - a marker (`ended: true`), a deleted token, a removed or expired entry
+ *   (by expiry, sweep or eviction) is listed under no user;
+ * - the index holds nothing for a user once their sessions are gone: it
+ *   does not grow without bound.
+ *
+ * @example Listing a user's sessions
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemStore } from "@sessions/memstore";
+ *
+ * using store = new MemStore();
+ * const expiry = new Date(Date.now() + 60_000);
+ * const data = new Uint8Array([1]);
+ * await store.commitVersioned([{ token: "a", ifVersion: null, data, expiry, user: "ada" }]);
+ * await store.commitVersioned([{ token: "b", ifVersion: null, data, expiry, user: "ada" }]);
+ * assert.deepEqual([...(await store.findByUser("ada")).keys()].sort(), ["a", "b"]);
+ * const b = await store.findVersioned("b");
+ * await store.commitVersioned([{ token: "b", ifVersion: b!.version, data, expiry, ended: true }]);
+ * assert.deepEqual([...(await store.findByUser("ada")).keys()], ["a"]);
+ * ```
+ */
+export interface UserIndexStore extends VersionedStore {
+  /**
+   * Reads the live sessions listed under a user.
+   *
+   * @param user The user.
+   * @returns A new `Map` from token to entry (never a marker); empty for a
+   * user with no live session.
+   */
+  findByUser(user: string): Promise<Map<string, VersionedEntry>>;
+}
+
+/**
+ * Whether a store has the methods of a {@linkcode UserIndexStore} now.
+ *
+ * @param store Any store.
+ * @returns `true` when it is a {@linkcode VersionedStore} with a
+ * `findByUser` function.
+ *
+ * @example Checking for the per-user index
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isUserIndexStore, MemStore } from "@sessions/memstore";
+ *
+ * using store = new MemStore();
+ * assert.equal(isUserIndexStore(store), true);
+ * ```
+ */
+export function isUserIndexStore(store: Store): store is UserIndexStore {
+  return isVersionedStore(store) &&
+    typeof (store as Partial<UserIndexStore>).findByUser === "function";
 }
