@@ -23,6 +23,8 @@ export interface Head {
   data?: Uint8Array;
   /** Otherwise, how many chunks hold them. */
   chunks: number;
+  /** The user the session is listed under (never for a marker). */
+  user?: string;
 }
 export interface Chunk {
   id: string;
@@ -43,6 +45,7 @@ export function isHead(value: unknown): value is Head {
   const head = value as Partial<Head>;
   return typeof head.expiry === "number" && typeof head.ended === "boolean" &&
     typeof head.id === "string" &&
+    (head.user === undefined || typeof head.user === "string") &&
     (head.data instanceof Uint8Array ||
       (head.data === undefined && Number.isInteger(head.chunks) &&
         head.chunks! > 0 && head.chunks! <= MAX_CHUNKS));
@@ -58,15 +61,17 @@ export function putEntry(
   data: Uint8Array,
   expiry: number,
   ended: boolean,
+  user?: string,
 ): void {
   const now = Date.now();
   if (expiry <= now) return removeEntry(atomic, key);
-  const expireIn = Math.min(expiry, KV_LAST_EXPIRY) - now;
+  const expireIn = expireInOf(expiry, now);
   const id = crypto.randomUUID();
   const chunks = data.length <= CHUNK ? 0 : Math.ceil(data.length / CHUNK);
   const head: Head = chunks === 0
     ? { expiry, ended, id, data: data.slice(), chunks }
     : { expiry, ended, id, chunks };
+  if (!ended && user !== undefined) head.user = user;
   atomic.set(key(), head, { expireIn });
   for (let i = 0; i < MAX_CHUNKS; i++) {
     if (i < chunks) {
@@ -79,6 +84,14 @@ export function putEntry(
 }
 
 /** Adds to `atomic` the mutations that remove an entry: head and chunks. */
+/**
+ * The `expireIn` of a key that expires at `expiry`: capped a day short of
+ * the last expiry KV accepts, which it checks on its own clock.
+ */
+export function expireInOf(expiry: number, now: number): number {
+  return Math.min(expiry, KV_LAST_EXPIRY) - now;
+}
+
 export function removeEntry(atomic: Deno.AtomicOperation, key: KeyOf): void {
   atomic.delete(key());
   for (let i = 0; i < MAX_CHUNKS; i++) atomic.delete(key(i));

@@ -5,16 +5,35 @@
 import type { VersionedWrite } from "./store.ts";
 
 /** How many versionstamps' expiries a store remembers. */
+/** What is known of a versionstamp's entry. */
+interface Known {
+  expiry: number;
+  /** The user its session is listed under, if any. */
+  user: string | undefined;
+}
+
+/** A head a write checks, and the user the entry there is listed under. */
+export interface Checked {
+  versionstamp: string | null;
+  user: string | undefined;
+}
+
 const EXPIRIES_KEPT = 10_000;
 
 /** When the entries of the versionstamps last read or written expire. */
 export class KnownExpiries {
-  #expiries = new Map<string, number>();
+  #expiries = new Map<string, Known>();
 
   /** Remembers when the entry of a versionstamp expires (a bounded record). */
-  remember(versionstamp: string, expiry: number): void {
+  remember(
+    versionstamp: string,
+    token: string,
+    expiry: number,
+    user?: string,
+  ): void {
     const expiries = this.#expiries;
-    expiries.set(versionstamp, expiry);
+    // One atomic operation gives all its keys one versionstamp.
+    expiries.set(`${versionstamp} ${token}`, { expiry, user });
     if (expiries.size > EXPIRIES_KEPT) {
       expiries.delete(expiries.keys().next().value!);
     }
@@ -27,19 +46,19 @@ export class KnownExpiries {
    */
   stampsFor(
     writes: readonly VersionedWrite[],
-  ): (string | null)[] | "expired" | undefined {
+  ): Checked[] | "expired" | undefined {
     const now = Date.now();
-    const stamps: (string | null)[] = [];
-    for (const { ifVersion } of writes) {
+    const stamps: Checked[] = [];
+    for (const { token, ifVersion } of writes) {
       if (ifVersion === null) {
-        stamps.push(null);
+        stamps.push({ versionstamp: null, user: undefined });
         continue;
       }
       if (typeof ifVersion !== "string") return undefined;
-      const expiry = this.#expiries.get(ifVersion);
-      if (expiry === undefined) return undefined;
-      if (expiry <= now) return "expired";
-      stamps.push(ifVersion);
+      const known = this.#expiries.get(`${ifVersion} ${token}`);
+      if (known === undefined) return undefined;
+      if (known.expiry <= now) return "expired";
+      stamps.push({ versionstamp: ifVersion, user: known.user });
     }
     return stamps;
   }

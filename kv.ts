@@ -21,6 +21,7 @@
 import {
   checkSize,
   type Chunk,
+  expireInOf,
   type Head,
   isHead,
   joinChunks,
@@ -28,13 +29,19 @@ import {
   removeEntry,
 } from "./_kv_layout.ts";
 import { whileLocked } from "./_kv_lock.ts";
-import { KnownExpiries } from "./_kv_versions.ts";
+import { type Checked, KnownExpiries } from "./_kv_versions.ts";
 import { kvStoreConfig, type KvStoreOptions } from "./_kv_options.ts";
-import { checkData, checkToken, checkWrites, timeOf } from "./_store_args.ts";
+import {
+  checkData,
+  checkToken,
+  checkUser,
+  checkWrites,
+  timeOf,
+} from "./_store_args.ts";
 import type {
   IterableStore,
+  UserIndexStore,
   VersionedEntry,
-  VersionedStore,
   VersionedWrite,
 } from "./store.ts";
 
@@ -43,6 +50,7 @@ export type { KvKeyPart, KvStoreOptions } from "./_kv_options.ts";
 export type {
   IterableStore,
   Store,
+  UserIndexStore,
   Version,
   VersionedEntry,
   VersionedStore,
@@ -113,7 +121,10 @@ export function openSharedKv(path?: string): Promise<Deno.Kv> {
  * }));
  * ```
  */
-export class KvStore implements IterableStore, VersionedStore {
+/** The key part after the prefix under which users' sessions are listed. */
+const USERS = "users";
+
+export class KvStore implements IterableStore, UserIndexStore {
   #kv: Deno.Kv;
   #prefix: Deno.KvKey;
   #stats: KvStoreStats = { reads: 0, writes: 0, conflicts: 0, retries: 0 };
@@ -324,7 +335,10 @@ export class KvStore implements IterableStore, VersionedStore {
         return false;
       }
     }
-    const stamps = heads.map((head) => head.versionstamp);
+    const stamps = heads.map(({ value, versionstamp }) => ({
+      versionstamp,
+      user: isHead(value) ? value.user : undefined,
+    }));
     if (await this.#commitChecked(writes, stamps)) return true;
     this.#stats.conflicts++;
     return false;
@@ -333,20 +347,106 @@ export class KvStore implements IterableStore, VersionedStore {
   /** One atomic operation: the writes, if each head has its versionstamp. */
   #commitChecked(
     writes: readonly VersionedWrite[],
-    stamps: (string | null)[],
+    checked: Checked[],
   ): Promise<boolean> {
+    const now = Date.now();
+    const written = writes.map(({ token, expiry, ended, user }) => ({
+      token,
+      expiry: expiry.getTime(),
+      // Listed: a live session with a user.
+      user: ended === true || expiry.getTime() <= now ? undefined : user,
+    }));
     return this.#write((atomic) => {
-      for (const [i, { token, data, expiry, ended }] of writes.entries()) {
-        atomic.check({ key: this.#key(token), versionstamp: stamps[i]! });
+      for (const [i, { token, data, ended }] of writes.entries()) {
+        const { versionstamp, user: old } = checked[i]!;
+        const { expiry, user } = written[i]!;
+        atomic.check({ key: this.#key(token), versionstamp });
         putEntry(
           atomic,
           this.#keyOf(token),
           data,
-          expiry.getTime(),
+          expiry,
           ended === true,
+          user,
         );
+        if (old !== undefined && old !== user) {
+          atomic.delete(this.#userKey(old, token));
+        }
+        if (user !== undefined) {
+          atomic.set(this.#userKey(user, token), expiry, {
+            expireIn: expireInOf(expiry, now),
+          });
+        }
       }
-    }, writes.map(({ expiry }) => expiry.getTime()));
+    }, written);
+  }
+
+  /**
+   * Reads the live sessions listed under a user: a list of the user's index
+   * keys, then their heads (and chunks, for large sessions). Index keys of
+   * sessions no longer the user's are removed (if the session has not
+   * changed since). O(that user's sessions).
+   *
+   * @param user The user.
+   * @returns A new `Map` from token to entry; empty for an unknown user.
+   * @throws {TypeError} (as a rejection) When `user` is not a non-empty
+   * string.
+   *
+   * @example A user's sessions
+   * ```ts ignore
+   * const sessions = await store.findByUser("ada");
+   * ```
+   */
+  async findByUser(user: string): Promise<Map<string, VersionedEntry>> {
+    checkUser("find sessions by user", user);
+    const tokens = await this.#locked(async () => {
+      const tokens: string[] = [];
+      const prefix = [...this.#prefix, USERS, user];
+      for await (const { key } of this.#kv.list({ prefix })) {
+        const token = key[prefix.length];
+        if (key.length === prefix.length + 1 && typeof token === "string") {
+          tokens.push(token);
+        }
+      }
+      return tokens;
+    });
+    this.#stats.reads++;
+    const found = new Map<string, VersionedEntry>();
+    for (const token of tokens) {
+      const head = await this.#locked(() =>
+        this.#kv.get<Head>(this.#key(token))
+      );
+      this.#stats.reads++;
+      const value = head.value;
+      if (
+        isHead(value) && value.user === user && !value.ended &&
+        Date.now() < value.expiry
+      ) {
+        let entry: VersionedEntry | undefined;
+        if (value.data === undefined) entry = await this.#read(token);
+        else {
+          this.#expiries.remember(
+            head.versionstamp!,
+            token,
+            value.expiry,
+            user,
+          );
+          entry = this.#entry(head.versionstamp!, value, value.data);
+        }
+        if (entry !== undefined && !entry.ended) found.set(token, entry);
+        continue;
+      }
+      await this.#write((atomic) => {
+        atomic.check(head);
+        atomic.delete(this.#userKey(user, token));
+      });
+    }
+    return found;
+  }
+
+  /** The index key that lists `token` under `user`. */
+  #userKey(user: string, token: string): Deno.KvKey {
+    return [...this.#prefix, USERS, user, token];
   }
 
   #key(token: string, chunk?: number): Deno.KvKey {
@@ -400,14 +500,24 @@ export class KvStore implements IterableStore, VersionedStore {
           throw new Error(`Cannot read session: it kept changing while read`);
         }
       }
-      this.#expiries.remember(head.versionstamp!, value.expiry);
-      return {
-        data,
-        version: head.versionstamp!,
-        expiry: new Date(value.expiry),
-        ended: value.ended,
-      };
+      this.#expiries.remember(
+        head.versionstamp!,
+        token,
+        value.expiry,
+        value.user,
+      );
+      return this.#entry(head.versionstamp!, value, data);
     }
+  }
+
+  /** The entry of a head read with `versionstamp`, and its bytes. */
+  #entry(versionstamp: string, head: Head, data: Uint8Array): VersionedEntry {
+    return {
+      data,
+      version: versionstamp,
+      expiry: new Date(head.expiry),
+      ended: head.ended,
+    };
   }
 
   /**
@@ -416,7 +526,8 @@ export class KvStore implements IterableStore, VersionedStore {
    */
   async #write(
     build: (atomic: Deno.AtomicOperation) => void,
-    expiries: number[] = [],
+    written: { token: string; expiry: number; user?: string | undefined }[] =
+      [],
   ): Promise<boolean> {
     const result = await this.#locked(() => {
       const atomic = this.#kv.atomic();
@@ -425,8 +536,8 @@ export class KvStore implements IterableStore, VersionedStore {
       return atomic.commit();
     });
     if (result.ok) {
-      for (const expiry of expiries) {
-        this.#expiries.remember(result.versionstamp, expiry);
+      for (const { token, expiry, user } of written) {
+        this.#expiries.remember(result.versionstamp, token, expiry, user);
       }
     }
     return result.ok;

@@ -12,6 +12,9 @@
  * - Each command has a `commandTimeout`: while Redis is down, requests answer
  *   through the manager's `onError` in that time, and recover by themselves.
  * - A value under a session key that the store did not write is no session.
+ * - A per-user index (a `UserIndexStore`): one sorted set per user, of
+ *   their session keys by expiry, updated in the same script as the
+ *   session.
  * - One node: a Redis Cluster client is refused when the store is created.
  *
  * The application brings the node-redis client (npm `redis` 5 or 6); the
@@ -22,12 +25,18 @@
 
 import { Buffer } from "node:buffer";
 import { redisStoreConfig, type RedisStoreOptions } from "./_redis_options.ts";
-import { checkData, checkToken, checkWrites, timeOf } from "./_store_args.ts";
+import {
+  checkData,
+  checkToken,
+  checkUser,
+  checkWrites,
+  timeOf,
+} from "./_store_args.ts";
 import { withTimeout } from "./_timers.ts";
 import type {
   IterableStore,
+  UserIndexStore,
   VersionedEntry,
-  VersionedStore,
   VersionedWrite,
 } from "./store.ts";
 
@@ -36,6 +45,7 @@ export type { RedisStoreOptions } from "./_redis_options.ts";
 export type {
   IterableStore,
   Store,
+  UserIndexStore,
   Version,
   VersionedEntry,
   VersionedStore,
@@ -66,8 +76,12 @@ export interface RedisClient {
 // An entry is one Redis string: a 33-byte ASCII header, then the bytes.
 // The header holds the version (16 hex digits, random for every write), the
 // expiry (16 decimal digits of ms since the epoch: up to the last valid
-// Date, 8.64e15), and "s" for a session or "e" for the marker of an ended
-// session. The expiry in the header decides: live while Date.now() <
+// Date, 8.64e15), and "s" for a session, "u" for a session bound to a
+// user, or "e" for the marker of an ended session. After a "u" header, 4
+// hex digits give the byte length of the user id that follows them; then
+// the bytes. The sessions of a user are listed in a sorted set under
+// <prefix>user:<user id>, each key (without the prefix) scored by its
+// expiry; the set expires with its last session. The expiry in the header decides: live while Date.now() <
 // expiry, on the application's clock. The key also expires in Redis, after
 // the same span (PX, counted from the application's clock, so a Redis host
 // whose clock differs neither cuts a session short nor keeps it longer
@@ -82,37 +96,96 @@ const decoder = new TextDecoder();
  * clock); then for each key, the version wanted, the new value, and the ms
  * left until its expiry (at most 0: the key is removed).
  */
-const COMPARE_AND_SET = `
-local now = tonumber(ARGV[1])
+const ENTRY = `
 local function expiry(value)
   if type(value) ~= 'string' or #value < 33 then return nil end
   local kind = string.sub(value, 33, 33)
   local digits = string.sub(value, 17, 32)
-  if (kind ~= 's' and kind ~= 'e') or not string.match(digits, '^%d+$') then
+  if (kind ~= 's' and kind ~= 'e' and kind ~= 'u')
+    or not string.match(digits, '^%d+$') then
     return nil
   end
   return tonumber(digits)
 end
+local function userOf(value)
+  if expiry(value) == nil or string.sub(value, 33, 33) ~= 'u' then
+    return ''
+  end
+  local length = tonumber(string.sub(value, 34, 37), 16)
+  if length == nil then return '' end
+  return string.sub(value, 38, 37 + length)
+end
+`;
+
+/**
+ * Writes all of KEYS, or none: each key's version must still be the one
+ * given ("" for no live entry). ARGV[1] is now (ms, the application's
+ * clock), ARGV[2] the key prefix; then for each key, the version wanted,
+ * the new value, the ms left until its expiry (at most 0: the key is
+ * removed), and the user it is listed under ("" for none). The user lists
+ * change with the keys.
+ */
+const COMPARE_AND_SET = ENTRY + `
+local now = tonumber(ARGV[1])
+local prefix = ARGV[2]
+local current = {}
 for i = 1, #KEYS do
-  local wanted = ARGV[3 * i - 1]
-  local current = redis.call('GET', KEYS[i])
-  local expires = expiry(current)
+  local wanted = ARGV[4 * i - 1]
+  current[i] = redis.call('GET', KEYS[i])
+  local expires = expiry(current[i])
   local live = expires ~= nil and expires > now
   if wanted == '' then
     if live then return 0 end
-  elseif not live or string.sub(current, 1, 16) ~= wanted then
+  elseif not live or string.sub(current[i], 1, 16) ~= wanted then
     return 0
   end
 end
 for i = 1, #KEYS do
-  local span = ARGV[3 * i + 1]
+  local value, span, user = ARGV[4 * i], ARGV[4 * i + 1], ARGV[4 * i + 2]
+  local token = string.sub(KEYS[i], #prefix + 1)
+  local old = userOf(current[i])
+  if old ~= '' and old ~= user then
+    redis.call('ZREM', prefix .. 'user:' .. old, token)
+  end
   if tonumber(span) <= 0 then
     redis.call('DEL', KEYS[i])
   else
-    redis.call('SET', KEYS[i], ARGV[3 * i], 'PX', span)
+    redis.call('SET', KEYS[i], value, 'PX', span)
+    if user ~= '' then
+      local list = prefix .. 'user:' .. user
+      redis.call('ZREMRANGEBYSCORE', list, '-inf', now)
+      redis.call('ZADD', list, now + tonumber(span), token)
+      if redis.call('PTTL', list) < tonumber(span) then
+        redis.call('PEXPIRE', list, span)
+      end
+    end
   end
 end
 return 1
+`;
+
+/**
+ * The live sessions listed under a user: KEYS[1] is the user's list,
+ * ARGV[1] now, ARGV[2] the key prefix, ARGV[3] the user. Returns token and
+ * value pairs; removes from the list what is no longer that user's live
+ * session.
+ */
+const FIND_BY_USER = ENTRY + `
+local now = tonumber(ARGV[1])
+local prefix, user = ARGV[2], ARGV[3]
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local found = {}
+for _, token in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local value = redis.call('GET', prefix .. token)
+  local expires = expiry(value)
+  if expires ~= nil and expires > now and userOf(value) == user then
+    found[#found + 1] = token
+    found[#found + 1] = value
+  else
+    redis.call('ZREM', KEYS[1], token)
+  end
+end
+return found
 `;
 
 /** A random version: 16 hex digits. */
@@ -121,14 +194,32 @@ function newVersion(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** A stored value: the header, then `data`. */
-function encode(data: Uint8Array, expiry: number, ended: boolean): Buffer {
+/**
+ * A stored value: the header, the user it is bound to (if any, never for a
+ * marker), then `data`.
+ */
+function encode(
+  data: Uint8Array,
+  expiry: number,
+  ended: boolean,
+  user?: string,
+): Buffer {
+  const bound = !ended && user !== undefined;
   const header = `${newVersion()}${
     String(Math.max(0, Math.floor(expiry))).padStart(16, "0")
-  }${ended ? "e" : "s"}`;
-  const value = Buffer.allocUnsafe(HEADER + data.byteLength);
+  }${ended ? "e" : bound ? "u" : "s"}`;
+  const userBytes = bound ? encoder.encode(user) : undefined;
+  const at = HEADER + (userBytes === undefined ? 0 : 4 + userBytes.byteLength);
+  const value = Buffer.allocUnsafe(at + data.byteLength);
   encoder.encodeInto(header, value);
-  value.set(data, HEADER);
+  if (userBytes !== undefined) {
+    encoder.encodeInto(
+      userBytes.byteLength.toString(16).padStart(4, "0"),
+      value.subarray(HEADER),
+    );
+    value.set(userBytes, HEADER + 4);
+  }
+  value.set(data, at);
   return value;
 }
 
@@ -140,13 +231,25 @@ function decode(value: unknown): VersionedEntry | undefined {
   const header = decoder.decode(value.subarray(0, HEADER));
   const digits = header.slice(16, 32);
   const kind = header[32];
-  if (!/^\d{16}$/.test(digits) || (kind !== "s" && kind !== "e")) {
+  if (
+    !/^\d{16}$/.test(digits) || (kind !== "s" && kind !== "e" && kind !== "u")
+  ) {
     return undefined;
+  }
+  let at = HEADER;
+  if (kind === "u") {
+    const length = value.byteLength < HEADER + 4
+      ? NaN
+      : parseInt(decoder.decode(value.subarray(HEADER, HEADER + 4)), 16);
+    if (!(length >= 0) || HEADER + 4 + length > value.byteLength) {
+      return undefined;
+    }
+    at = HEADER + 4 + length;
   }
   const expiry = Number(digits);
   return {
     // A copy of the bytes alone (Buffer's own slice() would be a view).
-    data: new Uint8Array(value.subarray(HEADER)),
+    data: new Uint8Array(value.subarray(at)),
     version: header.slice(0, 16),
     expiry: new Date(expiry),
     ended: kind === "e",
@@ -189,11 +292,12 @@ function globEscape(pattern: string): string {
  * }));
  * ```
  */
-export class RedisStore implements IterableStore, VersionedStore {
+export class RedisStore implements IterableStore, UserIndexStore {
   #redis: ReturnType<RedisClient["withTypeMapping"]>;
   #prefix: string;
   #timeout: number;
-  #scriptSha: string | undefined;
+  /** The SHA1 of each script loaded, by script. */
+  #shas = new Map<string, string>();
 
   /**
    * Creates a store over a connected client.
@@ -381,19 +485,54 @@ export class RedisStore implements IterableStore, VersionedStore {
     checkWrites("commit versioned", writes);
     const now = Date.now();
     const keys: string[] = [];
-    const args: (string | Buffer)[] = [`${now}`];
-    for (const { token, ifVersion, data, expiry, ended } of writes) {
+    const args: (string | Buffer)[] = [`${now}`, this.#prefix];
+    for (const { token, ifVersion, data, expiry, ended, user } of writes) {
       if (ifVersion !== null && typeof ifVersion !== "string") return false;
       const time = Math.floor(expiry.getTime());
+      const listed = ended === true ? undefined : user;
       keys.push(this.#prefix + token);
       args.push(
         ifVersion ?? "",
-        encode(data, time, ended === true),
+        encode(data, time, ended === true, listed),
         `${time - now}`,
+        listed ?? "",
       );
     }
-    const result = await this.#script(keys, args);
+    const result = await this.#script(COMPARE_AND_SET, keys, args);
     return result === 1;
+  }
+
+  /**
+   * Reads the live sessions listed under a user: one script that reads the
+   * user's sorted set and their sessions, and drops from the set what has
+   * ended or expired. O(that user's sessions).
+   *
+   * @param user The user.
+   * @returns A new `Map` from token to entry; empty for an unknown user.
+   * @throws {TypeError} (as a rejection) When `user` is not a non-empty
+   * string.
+   *
+   * @example A user's sessions
+   * ```ts ignore
+   * const sessions = await store.findByUser("ada");
+   * ```
+   */
+  async findByUser(user: string): Promise<Map<string, VersionedEntry>> {
+    checkUser("find sessions by user", user);
+    const now = Date.now();
+    const pairs = await this.#script(
+      FIND_BY_USER,
+      [`${this.#prefix}user:${user}`],
+      [`${now}`, this.#prefix, user],
+    ) as Uint8Array[];
+    const found = new Map<string, VersionedEntry>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      const entry = decode(pairs[i + 1]);
+      if (entry !== undefined && !entry.ended) {
+        found.set(decoder.decode(pairs[i]), entry);
+      }
+    }
+    return found;
   }
 
   /** The entry under a token, live or not; `undefined` when there is none. */
@@ -405,21 +544,29 @@ export class RedisStore implements IterableStore, VersionedStore {
   }
 
   /** Runs the compare-and-set script by its hash, loading it when Redis lost it. */
-  async #script(keys: string[], args: (string | Buffer)[]): Promise<unknown> {
+  async #script(
+    script: string,
+    keys: string[],
+    args: (string | Buffer)[],
+  ): Promise<unknown> {
     const tail = [`${keys.length}`, ...keys, ...args];
-    if (this.#scriptSha !== undefined) {
+    const sha = this.#shas.get(script);
+    if (sha !== undefined) {
       try {
-        return await this.#send(["EVALSHA", this.#scriptSha, ...tail]);
+        return await this.#send(["EVALSHA", sha, ...tail]);
       } catch (error) {
         if (!String((error as Error)?.message).startsWith("NOSCRIPT")) {
           throw error;
         }
       }
     }
-    const sha = await this.#send(["SCRIPT", "LOAD", COMPARE_AND_SET]);
-    this.#scriptSha = decoder.decode(sha as Uint8Array);
-    return await this.#send(["EVALSHA", this.#scriptSha, ...tail]);
+    const loaded = decoder.decode(
+      await this.#send(["SCRIPT", "LOAD", script]) as Uint8Array,
+    );
+    this.#shas.set(script, loaded);
+    return await this.#send(["EVALSHA", loaded, ...tail]);
   }
+
 
   #send(args: (string | Buffer)[]): Promise<unknown> {
     return withTimeout(

@@ -68,9 +68,17 @@ async function startApp(env: Record<string, string>, lifetime?: number) {
 }
 
 /** GET `path` with `cookie`; the body, and the cookie set, if any. */
-async function get(base: string, path: string, cookie?: string) {
+async function get(
+  base: string,
+  path: string,
+  cookie?: string,
+  agent = "a test",
+) {
   const response = await fetch(base + path, {
-    headers: cookie === undefined ? {} : { cookie },
+    headers: {
+      "user-agent": agent,
+      ...(cookie === undefined ? {} : { cookie }),
+    },
   });
   const text = await response.text();
   const set = response.headers.get("set-cookie");
@@ -176,6 +184,49 @@ for (const [name, startStore] of Object.entries(STORES)) {
 }
 
 for (const [name, startStore] of Object.entries(STORES)) {
+  Deno.test(`A user on two devices and two processes over ${name} sees both from either; signing out the other ends it, even a request of it in flight`, async () => {
+    await using store = await startStore();
+    await using a = await startApp(store.env);
+    await using b = await startApp(store.env);
+    const login = async (base: string, agent: string) =>
+      jar((await get(base, "/login?user=ada", undefined, agent)).cookieSet);
+    const phone = await login(a.base, "Phone");
+    const laptop = await login(b.base, "Laptop");
+    await get(a.base, "/login?user=bob", undefined, "Bob's"); // another user
+    const devices = async (base: string, cookie: string) =>
+      JSON.parse((await get(base, "/devices", cookie)).text) as {
+        userAgent: string;
+        current: boolean;
+      }[];
+    for (
+      const [base, cookie, here] of [
+        [a.base, laptop, "Laptop"],
+        [b.base, phone, "Phone"],
+      ] as const
+    ) {
+      const listed = await devices(base, cookie);
+      assert.deepEqual(listed.map((d) => d.userAgent).sort(), [
+        "Laptop",
+        "Phone",
+      ]);
+      assert.equal(listed.find((d) => d.current)?.userAgent, here);
+    }
+
+    const gate = `others-${crypto.randomUUID()}`;
+    const slow = get(b.base, `/slow?gate=${gate}&key=late`, phone);
+    await get(b.base, `/loaded?gate=${gate}`); // b has loaded the phone's session
+    assert.equal((await get(a.base, "/others", laptop)).text, "1");
+    await get(b.base, `/release?gate=${gate}`);
+    const late = await slow;
+    assert.equal(late.status, 200);
+    assert.equal(late.cookieSet, undefined, "the late request sets no cookie");
+    for (const base of [a.base, b.base]) {
+      assert.equal((await get(base, "/all", phone)).text, "{}", "signed out");
+    }
+    const left = await devices(b.base, laptop);
+    assert.deepEqual(left.map((d) => d.userAgent), ["Laptop"]);
+  });
+
   Deno.test(`examples/serve.ts under deno serve --parallel shares sessions through ${name}`, async () => {
     await using store = await startStore();
     const port = freePort();

@@ -22,9 +22,15 @@ import {
   CONTRACT,
   FrozenClock,
   ITERABLE,
+  USER_INDEX,
   VERSIONED,
 } from "./_store_checks.ts";
-import { isVersionedStore, type IterableStore, type Store } from "./store.ts";
+import {
+  isUserIndexStore,
+  isVersionedStore,
+  type IterableStore,
+  type Store,
+} from "./store.ts";
 
 // The types its API names, for readers of this module alone.
 export type { Store } from "./store.ts";
@@ -53,7 +59,12 @@ export type StoreFactory = () => Store | Promise<Store>;
  *   entry expired; `ifVersion: null` writes only where nothing live is;
  *   every write's version is checked and writes are all or none; a version
  *   changes when the bytes do; an ended session's marker is seen by
- *   `findVersioned` only, and expires.
+ *   `findVersioned` only, and expires;
+ * - with `findByUser` (a per-user index): a write lists its token under the
+ *   user it names and under no other, in the same atomic write (a refused
+ *   write lists nothing; a renewal moves the listing); markers, deletions,
+ *   plain commits and expired entries are listed under no user; a user id
+ *   that is not a non-empty string is a `TypeError`.
  *
  * The kit's own tests hold a store broken against each of these rules, and
  * check that the kit fails it.
@@ -113,6 +124,7 @@ export async function testStore(
   const probe = await makeStore();
   const iterable = typeof (probe as Partial<IterableStore>).all === "function";
   const versioned = isVersionedStore(probe);
+  const userIndex = isUserIndexStore(probe);
   await dispose(probe);
 
   for (const [name, check] of Object.entries(CONTRACT)) {
@@ -125,6 +137,11 @@ export async function testStore(
   }
   if (versioned) {
     for (const [name, check] of Object.entries(VERSIONED)) {
+      await run(name, check as Check<Store>);
+    }
+  }
+  if (userIndex) {
+    for (const [name, check] of Object.entries(USER_INDEX)) {
       await run(name, check as Check<Store>);
     }
   }

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { MemStore } from "./memstore.ts";
-import { CONTRACT, ITERABLE, VERSIONED } from "./_store_checks.ts";
+import { CONTRACT, ITERABLE, USER_INDEX, VERSIONED } from "./_store_checks.ts";
 import type {
   IterableStore,
   Store,
-  VersionedStore,
+  UserIndexStore,
+  VersionedEntry,
   VersionedWrite,
 } from "./store.ts";
 import { type StepContext, testStore } from "./testing.ts";
@@ -58,6 +59,15 @@ const FLAWS = {
     "a versioned write with an expiry at or before now removes the entry",
   "no write checks":
     "bad versioned writes are refused with a TypeError, and nothing changes",
+  "lists expired sessions":
+    "findByUser lists the live sessions of the user their write named",
+  "keeps old users": "a write moves its token to the user it names, or to none",
+  "lists markers":
+    "a marker, a deletion or a past expiry lists the token no more",
+  "lists refused writes":
+    "a write refused for its versions changes no list; a renewal moves the listing atomically",
+  "no user checks":
+    "a bad user is refused with a TypeError, and nothing changes",
 } as const;
 type Flaw = keyof typeof FLAWS;
 
@@ -69,8 +79,22 @@ interface Item {
 }
 
 /** A correct in-memory store over a Map, or one with `flaw`. */
-function mapStore(flaw: Flaw | "none"): VersionedStore & IterableStore {
+function mapStore(flaw: Flaw | "none"): UserIndexStore & IterableStore {
   const items = new Map<string, Item>();
+  /** The tokens listed under each user. */
+  const index = new Map<string, Set<string>>();
+  const list = (token: string, user: string | undefined) => {
+    if (flaw !== "keeps old users") {
+      for (const tokens of index.values()) tokens.delete(token);
+    }
+    if (user === undefined) return;
+    const tokens = index.get(user) ?? new Set();
+    index.set(user, tokens.add(token));
+  };
+  const checkUser = (user: unknown) => {
+    if (flaw === "no user checks") return;
+    if (typeof user !== "string" || user === "") throw new TypeError("user");
+  };
   let writes = 0;
   const copy = (data: Uint8Array) => flaw === "no copies" ? data : data.slice();
   const live = (token: string) => {
@@ -96,7 +120,11 @@ function mapStore(flaw: Flaw | "none"): VersionedStore & IterableStore {
     data: Uint8Array,
     expiry: Date,
     ended = false,
+    user?: string,
   ) => {
+    if (!ended || flaw !== "lists markers") {
+      list(token, ended ? undefined : user);
+    }
     if (expiry.getTime() <= Date.now()) items.delete(token);
     else {
       items.set(token, {
@@ -121,7 +149,11 @@ function mapStore(flaw: Flaw | "none"): VersionedStore & IterableStore {
         if (typeof w !== "object" || w === null) throw new TypeError("write");
         check(w.token, w.data ?? null, w.expiry ?? null);
         if (w.ifVersion === undefined) throw new TypeError("ifVersion");
+        if (w.user !== undefined) checkUser(w.user);
       }
+    }
+    if (flaw === "lists refused writes") {
+      for (const w of batch) if (w.user !== undefined) list(w.token, w.user);
     }
     const ignores = flaw === "ignores versions";
     const checkedWrites = flaw === "checks only the last write"
@@ -131,7 +163,9 @@ function mapStore(flaw: Flaw | "none"): VersionedStore & IterableStore {
       const ok = ignores || !checkedWrites.includes(w) ||
         matches(w.token, w.ifVersion);
       if (!ok) return false;
-      if (flaw === "partial writes") put(w.token, w.data, w.expiry, w.ended);
+      if (flaw === "partial writes") {
+        put(w.token, w.data, w.expiry, w.ended, w.user);
+      }
     }
     if (flaw === "partial writes") return true;
     for (const w of batch) {
@@ -139,7 +173,7 @@ function mapStore(flaw: Flaw | "none"): VersionedStore & IterableStore {
         flaw === "versioned ignores past writes" &&
         w.expiry.getTime() <= Date.now()
       ) continue;
-      put(w.token, w.data, w.expiry, w.ended);
+      put(w.token, w.data, w.expiry, w.ended, w.user);
     }
     return true;
   };
@@ -171,6 +205,7 @@ function mapStore(flaw: Flaw | "none"): VersionedStore & IterableStore {
     }),
     delete: promised((token: string) => {
       checked(token);
+      list(token, undefined);
       if (flaw === "delete fails on a missing token" && !items.has(token)) {
         throw new Error("no such session");
       }
@@ -188,6 +223,27 @@ function mapStore(flaw: Flaw | "none"): VersionedStore & IterableStore {
     commitVersioned: promised((batch: readonly VersionedWrite[]) =>
       commitVersioned(batch)
     ),
+    findByUser: promised((user: string) => {
+      checkUser(user);
+      const found = new Map<string, VersionedEntry>();
+      for (const token of index.get(user) ?? []) {
+        const item = flaw === "lists expired sessions"
+          ? items.get(token)
+          : live(token);
+        if (item !== undefined) {
+          found.set(
+            token,
+            findVersioned(token) ?? {
+              data: item.data,
+              version: item.version,
+              expiry: new Date(item.expiry),
+              ended: item.ended,
+            },
+          );
+        }
+      }
+      return found;
+    }),
   };
 }
 
@@ -216,7 +272,7 @@ Deno.test("The conformance kit fails a store that breaks any one of its rules", 
 });
 
 Deno.test("Every rule of the conformance kit has a broken store that fails it", () => {
-  const rules = [CONTRACT, ITERABLE, VERSIONED].flatMap((checks) =>
+  const rules = [CONTRACT, ITERABLE, VERSIONED, USER_INDEX].flatMap((checks) =>
     Object.keys(checks)
   );
   const covered = new Set<string>(Object.values(FLAWS));

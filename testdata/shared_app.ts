@@ -8,8 +8,10 @@
 //   GET /slow?gate=g&key=k   loads the session, waits for /release?gate=g, puts k
 //   GET /loaded?gate=g       answers once /slow?gate=g has loaded its session
 //   GET /release?gate=g      lets /slow?gate=g finish
-//   GET /login               renews the token and puts user=ada
+//   GET /login?user=u        renews the token and puts user=u (ada by default)
 //   GET /logout              destroys the session
+//   GET /devices             the signed-in user's sessions, as JSON
+//   GET /others              signs out the user's other sessions
 
 import { SessionManager } from "../mod.ts";
 import { storeFromEnv } from "../examples/store_from_env.ts";
@@ -19,6 +21,7 @@ const lifetime = Deno.env.get("LIFETIME");
 const sessions = new SessionManager<Record<string, string>>({
   store,
   onDropped: () => {},
+  users: { key: "user" },
   ...(lifetime ? { lifetime: Number(lifetime) } : {}),
 });
 
@@ -67,11 +70,21 @@ const handler = sessions.loadAndSave(async (request, session) => {
       return new Response("ok");
     case "/login":
       session.renewToken();
-      session.put("user", "ada");
+      session.put("user", param("user") || "ada");
       return new Response("ok");
     case "/logout":
       session.destroy();
       return new Response("ok");
+    case "/devices":
+      return Response.json(
+        await sessions.users.list(session.get("user")!, session),
+      );
+    case "/others":
+      return Response.json(
+        await sessions.users.revokeAll(session.get("user")!, {
+          except: session,
+        }),
+      );
   }
   return new Response("Not Found", { status: 404 });
 });
