@@ -192,6 +192,54 @@ Deno.test({
           assert.equal(await page.$("#user"), null);
         },
       );
+      await t.step(
+        "two browsers signed in as one user see two devices; signing out the other from one signs the other out",
+        async () => {
+          const signIn = async () => {
+            const device = await browser.newContext();
+            const devicePage = await device.newPage();
+            await devicePage.goto(demo.base);
+            await devicePage.fill("#login input[name=user]", "grace");
+            await Promise.all([
+              devicePage.waitForURL(demo.base + "/"),
+              devicePage.click("#login button"),
+            ]);
+            return { device, page: devicePage };
+          };
+          const first = await signIn();
+          const second = await signIn();
+          await Promise.all([
+            first.page.waitForURL(demo.base + "/devices"),
+            first.page.click("#devices"),
+          ]);
+          assert.equal(await first.page.locator("li.device").count(), 2);
+          assert.equal(await first.page.locator(".here").count(), 1);
+          assert.match(
+            (await first.page.textContent("ul.devices")) ?? "",
+            /Chrome on Linux/,
+          );
+          await first.page.screenshot({
+            path: new URL("visits-devices.png", SCREENSHOTS).pathname,
+            fullPage: true,
+          });
+          await Promise.all([
+            first.page.waitForURL(demo.base + "/devices"),
+            first.page.click("#others button"),
+          ]);
+          assert.equal(await first.page.locator("li.device").count(), 1);
+
+          await second.page.reload();
+          assert.equal(await second.page.$("#user"), null, "signed out");
+          assert.equal(await visits(second.page), "1", "a new session");
+          await first.page.goto(demo.base);
+          assert.equal(
+            (await first.page.textContent("#user"))?.trim(),
+            "grace",
+          );
+          await first.device.close();
+          await second.device.close();
+        },
+      );
       await context.close();
     } finally {
       await browser.close();
