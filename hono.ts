@@ -85,7 +85,9 @@ export function sessionMiddleware<T extends object>(
     const request = c.req.raw;
     let session: Session<T>;
     try {
-      session = await sessions.loadRequest(request);
+      // On Deno.serve(app.fetch), c.env is the Deno.ServeHandlerInfo: its
+      // remoteAddr is the address users.address keeps.
+      session = await sessions.loadRequest(request, c.env);
     } catch (error) {
       c.res = await sessions.errorResponse(error, request);
       return;

@@ -63,3 +63,49 @@ Deno.test("sessionMiddleware() saves nothing when a handler throws", async () =>
   assert.equal(fresh.headers.get("set-cookie"), null, "no session is made");
   await fresh.body?.cancel();
 });
+
+Deno.test("sessionMiddleware() binds sessions to users, with the address Deno.serve gives as c.env", async () => {
+  using sessions = new SessionManager<{ user: string }>({
+    users: { key: "user", address: true },
+  });
+  const app = new Hono().use(sessionMiddleware(sessions))
+    .get("/login", (c) => {
+      c.var.session.renewToken();
+      c.var.session.put("user", "ada");
+      return c.text("ok");
+    })
+    .get("/devices", async (c) => {
+      const user = c.var.session.get("user")!;
+      return c.json(await sessions.users.list(user, c.var.session));
+    })
+    .get("/others", async (c) => {
+      const user = c.var.session.get("user")!;
+      const { session } = c.var;
+      return c.json(await sessions.users.revokeAll(user, { except: session }));
+    });
+  const from = (hostname: string) => ({
+    remoteAddr: { transport: "tcp", hostname, port: 40000 },
+  });
+  const login = async (hostname: string) =>
+    (await app.fetch(new Request("http://localhost/login"), from(hostname)))
+      .headers.get("set-cookie")!.split(";")[0]!;
+  const laptop = await login("198.51.100.4");
+  const phone = await login("203.0.113.9");
+  const get = (path: string, cookie: string) =>
+    app.fetch(
+      new Request(`http://localhost${path}`, { headers: { cookie } }),
+      from("198.51.100.4"),
+    );
+  const listed = await (await get("/devices", laptop)).json();
+  assert.deepEqual(
+    listed.map((d: { address: string }) => d.address).sort(),
+    ["198.51.100.4", "203.0.113.9"],
+  );
+  assert.equal(await (await get("/others", laptop)).json(), 1);
+  const left = await (await get("/devices", laptop)).json();
+  assert.deepEqual(left.map((d: { current: boolean }) => d.current), [true]);
+  assert.equal(
+    (await sessions.load(phone.split("=")[1]!)).get("user"),
+    undefined,
+  );
+});

@@ -63,6 +63,8 @@ export interface OakRequest {
   readonly method: string;
   /** The web `Request`, where Oak runs on `Deno.serve`. */
   readonly source?: unknown;
+  /** The client's address (kept with the manager's `users.address`). */
+  readonly ip?: string;
 }
 
 /** What the middleware uses of Oak's response (`ctx.response`), which is one. */
@@ -126,7 +128,9 @@ export function sessionMiddleware<T extends object>(
     const request = requestOf(ctx.request);
     let session: Session<T>;
     try {
-      session = await sessions.loadRequest(ctx.request);
+      session = await sessions.loadRequest(ctx.request, {
+        remoteAddr: { hostname: ctx.request.ip },
+      });
     } catch (error) {
       send(ctx.response, await sessions.errorResponse(error, request));
       return;

@@ -105,3 +105,33 @@ Deno.test("oak sessionMiddleware() closes a file given as the body when the save
     await Deno.remove(path);
   }
 });
+
+Deno.test("oak sessionMiddleware() binds sessions to users, with ctx.request.ip as the address", async () => {
+  using sessions = new SessionManager<{ user: string }>({
+    users: { key: "user", address: true },
+  });
+  const app = new Application<SessionState<{ user: string }>>()
+    .use(sessionMiddleware(sessions))
+    .use(async (ctx) => {
+      const { session } = ctx.state;
+      if (ctx.request.url.pathname === "/login") {
+        session.renewToken();
+        session.put("user", "ada");
+        ctx.response.body = "ok";
+      } else {
+        ctx.response.body = await sessions.users.list("ada", session);
+      }
+    });
+  const addr = { transport: "tcp" as const, hostname: "192.0.2.44", port: 4 };
+  const handle = async (request: Request) =>
+    (await app.handle(request as never, addr as never))! as unknown as Response;
+  const login = await handle(new Request("http://localhost/login"));
+  const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+  await login.body?.cancel();
+  const listed = await (await handle(
+    new Request("http://localhost/devices", { headers: { cookie } }),
+  )).json();
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0].address, "192.0.2.44");
+  assert.equal(listed[0].current, true);
+});
