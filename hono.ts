@@ -41,6 +41,7 @@ export type {
   SessionStatus,
 } from "./session.ts";
 export type { Store } from "./store.ts";
+export type { UserSession, UserSessions } from "./user_sessions.ts";
 
 /** The context variables the middleware sets: `c.get("session")`. */
 export interface SessionVariables<T extends object> {

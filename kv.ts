@@ -45,6 +45,9 @@ import type {
   VersionedWrite,
 } from "./store.ts";
 
+/** The key part after the prefix under which users' sessions are listed. */
+const USERS = "users";
+
 // The types its API names, for readers of this module alone.
 export type { KvKeyPart, KvStoreOptions } from "./_kv_options.ts";
 export type {
@@ -121,9 +124,6 @@ export function openSharedKv(path?: string): Promise<Deno.Kv> {
  * }));
  * ```
  */
-/** The key part after the prefix under which users' sessions are listed. */
-const USERS = "users";
-
 export class KvStore implements IterableStore, UserIndexStore {
   #kv: Deno.Kv;
   #prefix: Deno.KvKey;

@@ -43,6 +43,7 @@ export type {
   SessionStatus,
 } from "./session.ts";
 export type { Store } from "./store.ts";
+export type { UserSession, UserSessions } from "./user_sessions.ts";
 
 /** The state the middleware sets: `ctx.state.session`. */
 export interface SessionState<T extends object> {

@@ -13,7 +13,7 @@ import type { Codec } from "./codec.ts";
 import type { Store } from "./store.ts";
 
 // The types its API names, for readers of this module alone.
-export type { Codec, SessionData } from "./codec.ts";
+export type { Codec, SessionData, SessionDevice } from "./codec.ts";
 export type { Store } from "./store.ts";
 
 /** Options for the session cookie. */

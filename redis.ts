@@ -567,7 +567,6 @@ export class RedisStore implements IterableStore, UserIndexStore {
     return await this.#send(["EVALSHA", loaded, ...tail]);
   }
 
-
   #send(args: (string | Buffer)[]): Promise<unknown> {
     return withTimeout(
       this.#timeout,

@@ -9,7 +9,7 @@
 import type { Session } from "./session.ts";
 
 // The types its API names, for readers of this module alone.
-export type { Session } from "./session.ts";
+export type { Session, SessionStatus } from "./session.ts";
 
 /** One of a user's sessions, as a device list shows it. */
 export interface UserSession {
