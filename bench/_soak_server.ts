@@ -1,8 +1,9 @@
 // The server of `deno task soak`: sessions with a short idle timeout and
 // lifetime, over a bounded MemStore (expiry, the sweep and eviction all
-// run) or, with REDIS_URL, over RedisStore. Prints {"port": N} when
-// listening. GET /_stats collects garbage and reports the heap, the store
-// and the dropped-changes count.
+// run) or, with REDIS_URL, over RedisStore. Sessions are bound to users
+// (u0, u1, ... up to $USERS) at sign-in. Prints {"port": N} when listening. GET /_stats
+// collects garbage and reports the heap, the store, the sessions the
+// per-user index lists, and the dropped-changes count.
 
 import { createClient } from "redis";
 import { SessionManager } from "../manager.ts";
@@ -25,8 +26,13 @@ const memory = redis === undefined
   : undefined;
 const store = redis === undefined ? memory! : new RedisStore(redis);
 let dropped = 0;
-const sessions = new SessionManager<{ visits: number; note: string }>({
+/** How many users clients sign in as (u0, u1, ...): $USERS. */
+const USERS = Number(Deno.env.get("USERS"));
+const sessions = new SessionManager<
+  { visits: number; note: string; user: string }
+>({
   store,
+  users: { key: "user" },
   idleTimeout: IDLE_TIMEOUT,
   lifetime: LIFETIME,
   onDropped: () => void dropped++,
@@ -51,7 +57,22 @@ const app = sessions.loadAndSave(async (request, session) => {
       return new Response(session.pop("note") ?? "");
     case "/login":
       session.renewToken();
+      session.put("user", url.searchParams.get("user") ?? "u0");
       return new Response(String(session.get("visits") ?? 0));
+    case "/devices": {
+      const user = session.get("user");
+      const listed = user === undefined
+        ? []
+        : await sessions.users.list(user, session);
+      return Response.json(listed.filter((device) => device.current).length);
+    }
+    case "/others": {
+      // Sign out everywhere else.
+      const user = session.get("user");
+      if (user === undefined) return new Response("0");
+      const ended = await sessions.users.revokeAll(user, { except: session });
+      return new Response(String(ended));
+    }
     case "/logout":
       session.destroy();
       return new Response("bye");
@@ -66,10 +87,24 @@ Deno.serve({
 }, (request) => {
   if (new URL(request.url).pathname !== "/_stats") return app(request);
   gc();
-  return stats().then((store) =>
-    Response.json({ heap: Deno.memoryUsage().heapUsed, ...store, dropped })
+  return stats().then(async (store) =>
+    Response.json({
+      heap: Deno.memoryUsage().heapUsed,
+      ...store,
+      listed: await listed(),
+      dropped,
+    })
   );
 });
+
+/** The sessions the per-user index lists, over every user. */
+async function listed(): Promise<number> {
+  let count = 0;
+  for (let user = 0; user < USERS; user++) {
+    count += (await sessions.users.list(`u${user}`)).length;
+  }
+  return count;
+}
 
 /** What the store holds and has counted: MemStore's, or Redis's own. */
 async function stats() {

@@ -1,9 +1,11 @@
 // Soak test: a real Deno.serve with sessions (bench/_soak_server.ts) in one
 // process, and many clients with cookie jars in this one, for a few minutes.
-// Clients visit, write and read notes, sign in (renewToken), sign out
-// (destroy), send two requests of one session at once (a visit with a note,
-// a visit with a sign-out), go idle past the idle timeout, and leave for good. Every answer is checked; the run fails
-// on any error.
+// Clients visit, write and read notes, sign in (renewToken, as one of 500
+// users), sign out (destroy), list their devices, sign out their other
+// devices, send two requests of one session at once (a visit with a note, a
+// visit with a sign-out), go idle past the idle timeout, and leave for good.
+// Every answer is checked; the run fails on any error, or when the per-user
+// index lists more sessions than the store holds.
 //
 //   deno task soak                       3 minutes, 200 clients
 //   deno task soak --duration 20 --clients 50
@@ -28,6 +30,8 @@ const WARMUP = Math.min(20_000, DURATION / 5);
 const WINDOW = Math.max(1_000, Math.min(20_000, DURATION / 9));
 /** Longer than the server's 3-second idle timeout. */
 const IDLE_PAUSE = 3_500;
+/** How many users clients sign in as. */
+const USERS = 500;
 
 interface Stats {
   heap: number;
@@ -37,6 +41,7 @@ interface Stats {
   misses: number;
   expired: number;
   evicted: number;
+  listed: number;
   dropped: number;
 }
 
@@ -53,7 +58,10 @@ async function startServer(): Promise<[Deno.ChildProcess, string]> {
       "--v8-flags=--expose-gc",
       new URL("./_soak_server.ts", import.meta.url).pathname,
     ],
-    env: redis === undefined ? {} : { REDIS_URL: redis.url },
+    env: {
+      USERS: String(USERS),
+      ...(redis === undefined ? {} : { REDIS_URL: redis.url }),
+    },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -159,7 +167,8 @@ class Client {
 
   async login(): Promise<void> {
     const before = this.cookie;
-    const { body, token } = await this.send("/login");
+    const user = `u${Math.floor(Math.random() * USERS)}`;
+    const { body, token } = await this.send(`/login?user=${user}`);
     if (before !== undefined && token === before) {
       report("/login kept the old token");
     }
@@ -174,6 +183,14 @@ class Client {
     this.visits = 0;
   }
 
+  /** The device list marks this session as the current one, once. */
+  async devices(): Promise<void> {
+    const { body, token } = await this.send("/devices");
+    if (this.keep(token) && this.cookie !== undefined && Number(body) > 1) {
+      report(`/devices marked ${body} sessions current`);
+    }
+  }
+
   async step(): Promise<void> {
     const roll = Math.random();
     if (roll < 0.55) return this.visit();
@@ -186,8 +203,13 @@ class Client {
     if (roll < 0.8) return void this.keep((await this.send("/pop")).token);
     if (roll < 0.86) return this.overlap();
     if (roll < 0.88) return this.raceLogout();
-    if (roll < 0.92) return this.login();
-    if (roll < 0.95) return this.logout();
+    if (roll < 0.91) return this.login();
+    if (roll < 0.93) return this.logout();
+    if (roll < 0.94) return this.devices();
+    if (roll < 0.945) {
+      // Signs out the user's other devices: their clients start over.
+      return void this.keep((await this.send("/others")).token);
+    }
     if (roll < 0.999) {
       // A new browser: the old session is left to expire.
       this.cookie = undefined;
@@ -235,8 +257,10 @@ console.log(
       : "RedisStore, two server processes, each request to either"
   }`,
 );
-console.log("| Time | Requests/s | Heap after GC | Sessions held | Dropped |");
-console.log("| --: | --: | --: | --: | --: |");
+console.log(
+  "| Time | Requests/s | Heap after GC | Sessions held | Listed by user | Dropped |",
+);
+console.log("| --: | --: | --: | --: | --: | --: |");
 let first: Stats | undefined;
 let last: Stats | undefined;
 let counted = requests;
@@ -257,10 +281,13 @@ while (performance.now() < ends) {
   console.log(
     `| ${((now - started) / 1000).toFixed(0)} s | ${
       Math.round(rate).toLocaleString("en")
-    } | ${mb(last.heap)} | ${
-      last.held.toLocaleString("en")
+    } | ${mb(last.heap)} | ${last.held.toLocaleString("en")} | ${
+      last.listed.toLocaleString("en")
     } | ${last.dropped} |`,
   );
+  if (last.listed > last.held) {
+    report(`the index lists ${last.listed} sessions, ${last.held} are held`);
+  }
 }
 await Promise.all(clients);
 const total = (performance.now() - started) / 1000;
