@@ -1,6 +1,6 @@
 // The processes tests start: a Deno program (an example server, a second
-// app process) and a redis-server of their own, each on a free port and
-// stopped when disposed. Test-only.
+// app process), a redis-server and a PostgreSQL server of their own, each
+// on a free port and stopped when disposed. Test-only.
 
 export { createClient, createCluster } from "npm:redis@6.3.1";
 
@@ -102,41 +102,42 @@ async function runs(command: string): Promise<boolean> {
   }
 }
 
-let installing: Promise<void> | undefined;
+const installing = new Map<string, Promise<void>>();
 
-/** Installs Debian's redis-server when it is missing (once a test run). */
-function ensureRedisServer(): Promise<void> {
-  return installing ??= (async () => {
-    if (await runs("redis-server")) return;
-    console.error("Installing redis-server with apt-get (needs root)...");
-    for (
-      const args of [["update", "-qq"], [
-        "install",
-        "-y",
-        "-qq",
-        "redis-server",
-      ]]
-    ) {
-      const { success, stderr } = await new Deno.Command("apt-get", {
-        args,
-        env: { DEBIAN_FRONTEND: "noninteractive" },
-        stdout: "null",
-        stderr: "piped",
-      }).output().catch((error) => {
-        throw new Error(
-          "Cannot install redis-server: no apt-get here; install it yourself",
-          { cause: error },
-        );
-      });
-      if (!success) {
-        throw new Error(
-          `Cannot install redis-server: apt-get ${args.join(" ")} failed: ${
-            new TextDecoder().decode(stderr)
-          }`,
-        );
+/**
+ * Installs a Debian package with apt-get when `command` is missing (once a
+ * test run).
+ */
+function ensureInstalled(command: string, pkg: string): Promise<void> {
+  let done = installing.get(pkg);
+  if (done === undefined) {
+    done = (async () => {
+      if (await runs(command)) return;
+      console.error(`Installing ${pkg} with apt-get (needs root)...`);
+      for (const args of [["update", "-qq"], ["install", "-y", "-qq", pkg]]) {
+        const { success, stderr } = await new Deno.Command("apt-get", {
+          args,
+          env: { DEBIAN_FRONTEND: "noninteractive" },
+          stdout: "null",
+          stderr: "piped",
+        }).output().catch((error) => {
+          throw new Error(
+            `Cannot install ${pkg}: no apt-get here; install it yourself`,
+            { cause: error },
+          );
+        });
+        if (!success) {
+          throw new Error(
+            `Cannot install ${pkg}: apt-get ${args.join(" ")} failed: ${
+              new TextDecoder().decode(stderr)
+            }`,
+          );
+        }
       }
-    }
-  })();
+    })();
+    installing.set(pkg, done);
+  }
+  return done;
 }
 
 /**
@@ -145,7 +146,7 @@ function ensureRedisServer(): Promise<void> {
  * connections.
  */
 export async function startRedis(): Promise<RedisServer> {
-  await ensureRedisServer();
+  await ensureInstalled("redis-server", "redis-server");
   const port = freePort();
   let child: Deno.ChildProcess | undefined;
   const start = async () => {
@@ -191,4 +192,120 @@ export async function startRedis(): Promise<RedisServer> {
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** PostgreSQL 15's programs, as Debian's `postgresql` package installs them. */
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+
+/** A PostgreSQL server of the test's own: a new cluster in a temporary directory. */
+export interface PostgresServer extends AsyncDisposable {
+  /** `postgres://postgres@127.0.0.1:<port>/postgres` */
+  url: string;
+  port: number;
+  /** Stops the server (tests of faults start it again with `start()`). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, with the same data. */
+  start(): Promise<void>;
+}
+
+/** Runs a PostgreSQL program, as the `postgres` user when this is root. */
+async function pg(program: string, args: string[]): Promise<void> {
+  const asRoot = Deno.uid() === 0;
+  const { success, stdout, stderr } = await new Deno.Command(
+    asRoot ? "runuser" : `${PG_BIN}/${program}`,
+    {
+      args: asRoot
+        ? ["-u", "postgres", "--", `${PG_BIN}/${program}`, ...args]
+        : args,
+      stdout: "piped",
+      stderr: "piped",
+    },
+  ).output();
+  if (!success) {
+    const text = new TextDecoder();
+    throw new Error(
+      `${program} ${args.join(" ")} failed: ${text.decode(stdout)}${
+        text.decode(stderr)
+      }`,
+    );
+  }
+}
+
+/**
+ * Starts PostgreSQL 15 (Debian's `postgresql` package, installed when
+ * missing) on a free port: a new cluster in a temporary directory, owned
+ * by the `postgres` user when this is root (PostgreSQL refuses to run as
+ * root), trusting local connections, with fsync off. Stopped and removed
+ * when disposed.
+ */
+export async function startPostgres(): Promise<PostgresServer> {
+  await ensureInstalled(`${PG_BIN}/postgres`, "postgresql");
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "session-pg-" });
+  if (Deno.uid() === 0) {
+    const { uid, gid } = await userIds("postgres");
+    await Deno.chown(dir, uid, gid);
+  }
+  const data = `${dir}/data`;
+  await pg("initdb", [
+    "-D",
+    data,
+    "-U",
+    "postgres",
+    "-A",
+    "trust",
+    "--no-sync",
+    "-E",
+    "UTF8",
+    "--locale",
+    "C",
+  ]);
+  const options = [
+    `-p ${port}`,
+    "-c listen_addresses=127.0.0.1",
+    `-c unix_socket_directories=${dir}`,
+    "-c fsync=off",
+    "-c synchronous_commit=off",
+    "-c full_page_writes=off",
+    "-c max_connections=200",
+  ].join(" ");
+  let running = false;
+  const start = async () => {
+    await pg("pg_ctl", [
+      "-D",
+      data,
+      "-o",
+      options,
+      "-l",
+      `${dir}/log`,
+      "-w",
+      "start",
+    ]);
+    running = true;
+  };
+  const stop = async () => {
+    if (!running) return;
+    running = false;
+    await pg("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
+  };
+  await start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    start,
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** A user's uid and gid, from /etc/passwd. */
+async function userIds(name: string): Promise<{ uid: number; gid: number }> {
+  const line = (await Deno.readTextFile("/etc/passwd")).split("\n")
+    .find((entry) => entry.startsWith(`${name}:`));
+  if (line === undefined) throw new Error(`No user ${name} in /etc/passwd`);
+  const [, , uid, gid] = line.split(":");
+  return { uid: Number(uid), gid: Number(gid) };
 }
