@@ -8,6 +8,7 @@ import {
   parseSetCookie,
   type SetCookie,
   startDeno,
+  startPostgres,
   startRedis,
 } from "./_test_helpers.ts";
 
@@ -43,6 +44,13 @@ const STORES: Record<
     };
   },
   "one Deno KV file": kvFile,
+  PostgreSQL: async () => {
+    const server = await startPostgres();
+    return {
+      env: { SESSION_STORE: "postgres", DATABASE_URL: server.url },
+      [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
+    };
+  },
 };
 
 /** A server process of `testdata/shared_app.ts`, stopped when disposed. */

@@ -65,6 +65,15 @@ Deno.test("examples/server.ts says in one line what is wrong when its store cann
         /^Cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*ECONNREFUSED.*\): start redis-server, or set REDIS_URL\n$/,
       ],
       [
+        "no PostgreSQL at DATABASE_URL",
+        ["--allow-net", "--allow-env"],
+        {
+          SESSION_STORE: "postgres",
+          DATABASE_URL: `postgres://postgres@127.0.0.1:${freePort()}/postgres`,
+        },
+        /^Cannot reach PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres \(.*ECONNREFUSED.*\): start it, or set DATABASE_URL\n$/,
+      ],
+      [
         "a KV_PATH that cannot be written",
         ["--allow-net", "--allow-env", "--allow-read", "--allow-write"],
         { SESSION_STORE: "kv", KV_PATH: `${dir}/missing/sessions.kv` },
@@ -80,7 +89,7 @@ Deno.test("examples/server.ts says in one line what is wrong when its store cann
         "an unknown store",
         ["--allow-net", "--allow-env"],
         { SESSION_STORE: "mongo" },
-        /^SESSION_STORE must be "memory", "redis" or "kv", not "mongo"\n$/,
+        /^SESSION_STORE must be "memory", "redis", "kv" or "postgres", not "mongo"\n$/,
       ],
     ];
     for (const [name, flags, env, message] of cases) {

@@ -3,10 +3,13 @@
 //   SESSION_STORE=redis   RedisStore on REDIS_URL (default redis://127.0.0.1:6379)
 //   SESSION_STORE=kv      KvStore on the KV file KV_PATH (default: Deno's
 //                         default database); needs --unstable-kv
+//   SESSION_STORE=postgres  PostgresStore on DATABASE_URL (default
+//                         postgres://postgres@127.0.0.1:5432/postgres),
+//                         table "sessions", created if missing
 //   otherwise             MemStore: sessions in this process's memory
 //
-// Redis and KV are loaded only when they are asked for, so the in-memory
-// demo loads nothing more.
+// Redis, KV and PostgreSQL are loaded only when they are asked for, so the
+// in-memory demo loads nothing more.
 
 import { MemStore, type Store } from "../mod.ts";
 
@@ -70,8 +73,41 @@ export async function storeFromEnv(): Promise<{ store: Store; name: string }> {
       name: `Deno KV at ${path ?? "the default path"}`,
     };
   }
+  if (kind === "postgres") {
+    const driver = ["npm:pg", "8.23.1"].join("@");
+    const { default: pg } = await import(
+      driver
+    ) as typeof import("npm:pg@8.23.1");
+    const { PostgresStore } = await import("../postgres.ts");
+    const url = Deno.env.get("DATABASE_URL") ??
+      "postgres://postgres@127.0.0.1:5432/postgres";
+    // Statements that wait longer are cancelled by the server, so a stuck
+    // one never holds a pooled connection for ever.
+    const pool = new pg.Pool({
+      connectionString: url,
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: 5_000,
+    });
+    pool.on(
+      "error",
+      (error: Error) => console.error(`PostgreSQL: ${error.message}`),
+    );
+    const store = new PostgresStore(pool);
+    try {
+      await store.createTable();
+    } catch (error) {
+      exit(
+        `Cannot reach PostgreSQL at ${url} (${
+          messageOf(error)
+        }): start it, or set DATABASE_URL`,
+      );
+    }
+    return { store, name: `PostgreSQL at ${url}` };
+  }
   if (kind !== "memory") {
-    exit(`SESSION_STORE must be "memory", "redis" or "kv", not "${kind}"`);
+    exit(
+      `SESSION_STORE must be "memory", "redis", "kv" or "postgres", not "${kind}"`,
+    );
   }
   return { store: new MemStore(), name: "memory" };
 }
