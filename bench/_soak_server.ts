@@ -1,11 +1,14 @@
 // The server of `deno task soak`: sessions with a short idle timeout and
 // lifetime, over a bounded MemStore (expiry, the sweep and eviction all
-// run) or, with REDIS_URL, over RedisStore. Sessions are bound to users
+// run) or, with REDIS_URL, over RedisStore, or, with DATABASE_URL, over
+// PostgresStore (its cleanup every second). Sessions are bound to users
 // (u0, u1, ... up to $USERS) at sign-in. Prints {"port": N} when listening. GET /_stats
 // collects garbage and reports the heap, the store, the sessions the
 // per-user index lists, and the dropped-changes count.
 
 import { createClient } from "redis";
+import pg from "npm:pg@8.23.1";
+import { PostgresStore } from "../postgres.ts";
 import { SessionManager } from "../manager.ts";
 import { MemStore } from "../memstore.ts";
 import { RedisStore } from "../redis.ts";
@@ -17,14 +20,25 @@ if (gc === undefined) throw new Error("Run with --v8-flags=--expose-gc");
 const IDLE_TIMEOUT = 3_000;
 const LIFETIME = 30_000;
 
+/** PostgresStore's cleanup runs every second, as MemStore's sweep does. */
+const CLEANUP_INTERVAL = 1_000;
+
 const redisUrl = Deno.env.get("REDIS_URL");
 const redis = redisUrl === undefined
   ? undefined
   : await createClient({ url: redisUrl }).connect();
-const memory = redis === undefined
-  ? new MemStore({ cleanupInterval: 1_000, maxSessions: 2_000 })
+const databaseUrl = Deno.env.get("DATABASE_URL");
+const pool = databaseUrl === undefined
+  ? undefined
+  : new pg.Pool({ connectionString: databaseUrl, max: 20 });
+const postgres = pool && new PostgresStore(pool, {
+  cleanupInterval: CLEANUP_INTERVAL,
+});
+await postgres?.createTable();
+const memory = redis === undefined && postgres === undefined
+  ? new MemStore({ cleanupInterval: CLEANUP_INTERVAL, maxSessions: 2_000 })
   : undefined;
-const store = redis === undefined ? memory! : new RedisStore(redis);
+const store = memory ?? postgres ?? new RedisStore(redis!);
 let dropped = 0;
 /** How many users clients sign in as (u0, u1, ...): $USERS. */
 const USERS = Number(Deno.env.get("USERS"));
@@ -106,10 +120,26 @@ async function listed(): Promise<number> {
   return count;
 }
 
-/** What the store holds and has counted: MemStore's, or Redis's own. */
+/**
+ * What the store holds and has counted: MemStore's, Redis's own, or the
+ * table's rows (`stale`: rows expired for longer than two cleanup
+ * intervals, which the cleanup should have deleted).
+ */
 async function stats() {
   if (memory !== undefined) {
     return { held: memory.size, bytes: memory.bytes, ...memory.stats() };
+  }
+  if (pool !== undefined) {
+    const now = Date.now();
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS held,
+         count(*) FILTER (WHERE expiry <= $1::bigint)::int AS expired,
+         count(*) FILTER (WHERE expiry <= $1::bigint - $2)::int AS stale,
+         pg_total_relation_size('sessions')::int AS bytes
+       FROM sessions`,
+      [now, 2 * CLEANUP_INTERVAL],
+    );
+    return { ...rows[0], hits: 0, misses: 0, evicted: 0 };
   }
   const info = String(await redis!.info());
   const field = (name: string) =>

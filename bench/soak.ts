@@ -11,9 +11,13 @@
 //   deno task soak --duration 20 --clients 50
 //   deno task soak --store redis         two server processes on one Redis
 //                                        (installs redis-server if missing);
+//   deno task soak --store postgres      two server processes on one
+//                                        PostgreSQL (installs postgresql if
+//                                        missing), which the run checks
+//                                        keeps no row past two cleanups;
 //                                        each request goes to either one
 
-import { startRedis } from "../_test_helpers.ts";
+import { startPostgres, startRedis } from "../_test_helpers.ts";
 
 const arg = (name: string, fallback: number): number => {
   const at = Deno.args.indexOf(name);
@@ -21,8 +25,8 @@ const arg = (name: string, fallback: number): number => {
 };
 const storeAt = Deno.args.indexOf("--store");
 const STORE = storeAt === -1 ? "memory" : Deno.args[storeAt + 1];
-if (STORE !== "memory" && STORE !== "redis") {
-  throw new Error(`--store must be memory or redis, not ${STORE}`);
+if (STORE !== "memory" && STORE !== "redis" && STORE !== "postgres") {
+  throw new Error(`--store must be memory, redis or postgres, not ${STORE}`);
 }
 const DURATION = arg("--duration", 180) * 1000;
 const CLIENTS = arg("--clients", 200);
@@ -43,9 +47,12 @@ interface Stats {
   evicted: number;
   listed: number;
   dropped: number;
+  /** PostgreSQL: rows expired for longer than two cleanup intervals. */
+  stale?: number;
 }
 
 const redis = STORE === "redis" ? await startRedis() : undefined;
+const postgres = STORE === "postgres" ? await startPostgres() : undefined;
 
 /** A soak server process; its base URL. */
 async function startServer(): Promise<[Deno.ChildProcess, string]> {
@@ -61,6 +68,7 @@ async function startServer(): Promise<[Deno.ChildProcess, string]> {
     env: {
       USERS: String(USERS),
       ...(redis === undefined ? {} : { REDIS_URL: redis.url }),
+      ...(postgres === undefined ? {} : { DATABASE_URL: postgres.url }),
     },
     stdout: "piped",
     stderr: "inherit",
@@ -71,7 +79,7 @@ async function startServer(): Promise<[Deno.ChildProcess, string]> {
   return [server, `http://127.0.0.1:${port}`];
 }
 const servers = await Promise.all(
-  Array.from({ length: redis === undefined ? 1 : 2 }, startServer),
+  Array.from({ length: STORE === "memory" ? 1 : 2 }, startServer),
 );
 const bases = servers.map(([, base]) => base);
 /** A server for each request, as a load balancer would pick. */
@@ -252,9 +260,12 @@ console.log(
   `Soak: ${CLIENTS} clients for ${
     DURATION / 1000
   } s against Deno.serve with SessionManager (idle timeout 3 s, lifetime 30 s), ${
-    redis === undefined
-      ? "MemStore bounded at 2,000 sessions, sweep every second"
-      : "RedisStore, two server processes, each request to either"
+    {
+      memory: "MemStore bounded at 2,000 sessions, sweep every second",
+      redis: "RedisStore, two server processes, each request to either",
+      postgres:
+        "PostgresStore, two server processes, each request to either, cleanup every second",
+    }[STORE]
   }`,
 );
 console.log(
@@ -285,6 +296,9 @@ while (performance.now() < ends) {
       last.listed.toLocaleString("en")
     } | ${last.dropped} |`,
   );
+  if ((last.stale ?? 0) > 0) {
+    report(`${last.stale} rows outlived two cleanups past their expiry`);
+  }
   if (last.listed > last.held) {
     report(`the index lists ${last.listed} sessions, ${last.held} are held`);
   }
@@ -296,6 +310,7 @@ for (const [server] of servers) {
   await server.status;
 }
 await redis?.stop();
+await postgres?.[Symbol.asyncDispose]();
 
 console.log(
   `Requests: ${requests.toLocaleString("en")} in ${total.toFixed(0)} s, ${
