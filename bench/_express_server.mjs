@@ -1,7 +1,9 @@
 // The seed example on Express 5 + express-session, for the HTTP benchmark:
-// with REDIS_URL, sessions in Redis through connect-redis; otherwise in
-// express-session's MemoryStore. Run by bench/http_bench.ts with node, after
-// it installs the packages with npm. Listens on PORT.
+// with REDIS_URL, sessions in Redis through connect-redis; with
+// DATABASE_URL, in PostgreSQL through connect-pg-simple (its pool counts
+// the statements it runs: GET /_pgstats); otherwise in express-session's
+// MemoryStore. Run by bench/http_bench.ts with node, after it installs the
+// packages with npm. Listens on PORT.
 import express from "express";
 import session from "express-session";
 import { RedisStore } from "connect-redis";
@@ -12,8 +14,21 @@ if (process.env.REDIS_URL) {
   const client = await createClient({ url: process.env.REDIS_URL }).connect();
   store = new RedisStore({ client });
 }
+let queries = 0;
+if (process.env.DATABASE_URL) {
+  const { default: pg } = await import("pg");
+  const { default: pgSession } = await import("connect-pg-simple");
+  const pool = new pg.Pool({
+    connectionString: process.env.DATABASE_URL,
+    max: 20,
+  });
+  const query = pool.query.bind(pool);
+  pool.query = (...args) => (queries++, query(...args));
+  store = new (pgSession(session))({ pool, createTableIfMissing: true });
+}
 
 const app = express();
+app.get("/_pgstats", (_req, res) => res.json({ queries }));
 app.use(session({
   secret: "benchmark",
   resave: false,

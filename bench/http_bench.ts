@@ -7,7 +7,8 @@
 // nothing: what any cookie-session layer on Deno.serve must cost at least
 // once the browser holds its cookie; and "bare", a handler that reads
 // nothing.
-// For rows on Redis, the Redis commands per request (INFO commandstats).
+// For rows on Redis, the Redis commands per request (INFO commandstats); on
+// PostgreSQL, the statements per request (counted by the servers' pools).
 //
 //   deno task bench:http [--duration 5] [--rounds 3] [--only a,b,...]
 //     [--also file,...] [--quick]
@@ -16,10 +17,10 @@
 // checkout's examples/server.ts, a variant under test), as rows of their own:
 // an A/B of two versions in one run, beside the limit.
 //
-// Installs wrk and redis-server with apt-get when they are missing (needs
-// root), and the Node peers with npm into a scratch folder.
+// Installs wrk, redis-server and postgresql with apt-get when they are
+// missing (needs root), and the Node peers with npm into a scratch folder.
 
-import { startRedis } from "../_test_helpers.ts";
+import { startPostgres, startRedis } from "../_test_helpers.ts";
 
 const args = Deno.args;
 const option = (name: string): string | undefined => {
@@ -77,10 +78,14 @@ function freePort(): number {
 interface Row {
   key: string;
   name: string;
-  /** Starts the server on `port`; `redis` is the URL of the run's Redis. */
+  /**
+   * Starts the server on `port`; `redis` is the URL of the run's Redis,
+   * `database` of its PostgreSQL (when a row needs one).
+   */
   command(
     port: number,
     redis: string,
+    database: string,
   ): { cmd: string; args: string[]; env: Record<string, string> };
   /** Its sessions are in Redis: count the commands per request. */
   redis?: boolean;
@@ -92,6 +97,8 @@ interface Row {
   spread?: boolean;
   /** Its sessions are in Deno KV: count KV operations from /_kvstats. */
   kv?: boolean;
+  /** Its sessions are in PostgreSQL: count statements from /_pgstats. */
+  postgres?: boolean;
 }
 
 /**
@@ -109,12 +116,20 @@ const denoRun =
   });
 
 let peers: string | undefined; // the scratch folder of the Node peers
-const nodeRun =
-  (file: string, withRedis: boolean) => (port: number, redis: string) => ({
-    cmd: "node",
-    args: [`${peers}/${file}`],
-    env: { PORT: String(port), ...(withRedis ? { REDIS_URL: redis } : {}) },
-  });
+const nodeRun = (file: string, store?: "redis" | "postgres") =>
+(
+  port: number,
+  redis: string,
+  database: string,
+) => ({
+  cmd: "node",
+  args: [`${peers}/${file}`],
+  env: {
+    PORT: String(port),
+    ...(store === "redis" ? { REDIS_URL: redis } : {}),
+    ...(store === "postgres" ? { DATABASE_URL: database } : {}),
+  },
+});
 
 const kvDir = await Deno.makeTempDir({ prefix: "session-kv-" }); // the KV files of the run
 const kvServe = (parallel: boolean) => (port: number) => ({
@@ -199,6 +214,17 @@ const ROWS: Row[] = [
     command: kvServe(true),
   },
   {
+    key: "postgres",
+    spread: true,
+    postgres: true,
+    name: "SessionManager + PostgresStore",
+    command: (port, _redis, database) => ({
+      cmd: deno,
+      args: ["run", ...CONFIG, "--allow-all", `${here}_pg_server.ts`],
+      env: { PORT: String(port), DATABASE_URL: database },
+    }),
+  },
+  {
     key: "hono",
     name: "Hono + our middleware (MemStore)",
     command: denoRun(`${here}_hono_server.ts`, { HONO_SESSIONS: "ours" }),
@@ -219,27 +245,34 @@ const ROWS: Row[] = [
     key: "express",
     name: "Node 20 + Express 5 + express-session",
     node: true,
-    command: nodeRun("_express_server.mjs", false),
+    command: nodeRun("_express_server.mjs"),
   },
   {
     key: "express-redis",
     name: "Node 20 + Express 5 + express-session + connect-redis",
     node: true,
     redis: true,
-    command: nodeRun("_express_server.mjs", true),
+    command: nodeRun("_express_server.mjs", "redis"),
+  },
+  {
+    key: "express-postgres",
+    name: "Node 20 + Express 5 + express-session + connect-pg-simple",
+    node: true,
+    postgres: true,
+    command: nodeRun("_express_server.mjs", "postgres"),
   },
   {
     key: "fastify",
     name: "Node 20 + Fastify 5 + @fastify/session",
     node: true,
-    command: nodeRun("_fastify_server.mjs", false),
+    command: nodeRun("_fastify_server.mjs"),
   },
   {
     key: "fastify-redis",
     name: "Node 20 + Fastify 5 + @fastify/session + connect-redis",
     node: true,
     redis: true,
-    command: nodeRun("_fastify_server.mjs", true),
+    command: nodeRun("_fastify_server.mjs", "redis"),
   },
 ];
 
@@ -266,6 +299,8 @@ if (rows.some((row) => row.node)) {
       "express-session@1",
       "connect-redis@10",
       "redis@6",
+      "pg@8",
+      "connect-pg-simple@10",
       "fastify@5",
       "@fastify/session@11",
       "@fastify/cookie@11",
@@ -282,6 +317,14 @@ if (rows.some((row) => row.node)) {
 }
 
 await using redis = await startRedis();
+const postgres = rows.some((row) => row.postgres)
+  ? await startPostgres()
+  : undefined;
+
+/** The statements a server's pool has run so far (its /_pgstats). */
+async function pgQueries(base: string): Promise<number> {
+  return (await (await fetch(`${base}/_pgstats`)).json()).queries;
+}
 
 interface KvStats {
   reads: number;
@@ -363,7 +406,11 @@ async function sessionsOf(base: string): Promise<string> {
 
 async function start(row: Row): Promise<Started> {
   const port = freePort();
-  const { cmd, args: cmdArgs, env } = row.command(port, redis.url);
+  const { cmd, args: cmdArgs, env } = row.command(
+    port,
+    redis.url,
+    postgres?.url ?? "",
+  );
   const child = new Deno.Command(cmd, {
     args: cmdArgs,
     env,
@@ -463,6 +510,9 @@ try {
         const kvBefore = server.row.kv
           ? await kvStats(server.base, isolates)
           : undefined;
+        const pgBefore = server.row.postgres
+          ? await pgQueries(server.base)
+          : undefined;
         const { rps, total, p99, failed } = route === "/count*"
           ? await wrk(server.base + "/count", "", server.cookies)
           : await wrk(server.base + route, server.cookie);
@@ -478,6 +528,10 @@ try {
           }; conflicts ${
             after.conflicts - kvBefore.conflicts
           }, locked retries ${after.retries - kvBefore.retries}`;
+        }
+        if (pgBefore !== undefined) {
+          const queries = await pgQueries(server.base) - pgBefore;
+          result.commands[route] = `statements ${(queries / total).toFixed(2)}`;
         }
         if (before !== undefined) {
           result.commands[route] = perRequest(
@@ -505,6 +559,7 @@ try {
   }
   if (peers) await Deno.remove(peers, { recursive: true });
   await Deno.remove(kvDir, { recursive: true });
+  await postgres?.[Symbol.asyncDispose]();
 }
 
 const median = (values: number[]) =>
@@ -541,7 +596,7 @@ console.log(
 console.log(`| --- |${" ---: |".repeat(2 * MAIN.length + 3)} --- |`);
 for (const row of rows) {
   const result = results.get(row.key)!;
-  const commands = row.redis || row.kv
+  const commands = row.redis || row.kv || row.postgres
     ? MAIN.map((route) => `${route}: ${result.commands[route]}`).join("; ")
     : "";
   console.log(
@@ -569,7 +624,9 @@ console.log(
 );
 for (const row of rows.filter((row) => row.spread)) {
   const result = results.get(row.key)!;
-  const commands = row.redis || row.kv ? `; ${result.commands["/count*"]}` : "";
+  const commands = row.redis || row.kv || row.postgres
+    ? `; ${result.commands["/count*"]}`
+    : "";
   console.log(`- ${row.name}: ${fmt(of(result, "/count*"))}${commands}`);
 }
 const cas = results.get("redis"), set = results.get("redis-set");
