@@ -16,12 +16,24 @@ export interface RedisStoreOptions {
    * @default {2000}
    */
   commandTimeout?: number;
+  /**
+   * After each write, wait (`WAIT`) until this many replicas of the key's
+   * master have it, at most `commandTimeout`; fewer in time fails the
+   * write's request (through `onError`), though the write stays on the
+   * master. Redis replicates asynchronously: without it, a write
+   * acknowledged just before a failover can be lost (a sign-out undone, a
+   * change forgotten). 0 does not wait.
+   *
+   * @default {0}
+   */
+  waitReplicas?: number;
 }
 
 /** RedisStore's options, checked, with the defaults filled in. */
 export interface RedisStoreConfig {
   prefix: string;
   commandTimeout: number;
+  waitReplicas: number;
 }
 
 /** Checks `RedisStore`'s options. */
@@ -29,7 +41,11 @@ export function redisStoreConfig(
   options: RedisStoreOptions = {},
 ): RedisStoreConfig {
   const check = new OptionChecker("RedisStore");
-  check.object("options", options, ["prefix", "commandTimeout"]);
+  check.object("options", options, [
+    "prefix",
+    "commandTimeout",
+    "waitReplicas",
+  ]);
   const { prefix = "session:" } = options;
   if (typeof prefix !== "string") {
     throw check.error("prefix", "must be a string", prefix);
@@ -43,6 +59,13 @@ export function redisStoreConfig(
       `must be > 0 and at most ${MAX_TIMER_DELAY}`,
       (n) => n > 0 && n <= MAX_TIMER_DELAY,
       "a number of milliseconds",
+    ),
+    waitReplicas: check.number(
+      "waitReplicas",
+      options.waitReplicas,
+      0,
+      "must be a whole number >= 0",
+      (n) => Number.isInteger(n) && n >= 0,
     ),
   };
 }

@@ -15,7 +15,10 @@
  * - A per-user index (a `UserIndexStore`): one sorted set per user, of
  *   their session keys by expiry, updated in the same script as the
  *   session.
- * - One node: a Redis Cluster client is refused when the store is created.
+ * - One node or Redis Cluster: with a cluster client, sessions spread over
+ *   every shard; a write of two keys (a renewal) goes key by key, in an
+ *   order that is safe if interrupted (see {@linkcode RedisStore}).
+ * - `waitReplicas`: after a write, `WAIT` until replicas have it.
  *
  * The application brings the node-redis client (npm `redis` 5 or 6); the
  * package does not depend on it.
@@ -56,11 +59,11 @@ export type {
 const BLOB_STRING = 36;
 
 /**
- * What `RedisStore` needs of a node-redis client (`createClient()` from npm
- * `redis`, version 5 or 6): the package does not depend on `redis` itself,
- * so it works with the application's own copy.
+ * What `RedisStore` needs of a node-redis client of one node
+ * (`createClient()` from npm `redis`, version 5 or 6): the package does not
+ * depend on `redis` itself, so it works with the application's own copy.
  */
-export interface RedisClient {
+export interface RedisNodeClient {
   /**
    * A view of the client whose replies are mapped as `typeMapping` says
    * (36 is RESP's code for a bulk string).
@@ -72,6 +75,33 @@ export interface RedisClient {
     ): Promise<unknown>;
   };
 }
+
+/**
+ * What `RedisStore` needs of a node-redis Redis Cluster client
+ * (`createCluster()` from npm `redis` 5 or 6).
+ */
+export interface RedisClusterClient {
+  /** The view whose replies are mapped as `typeMapping` says. */
+  withTypeMapping(typeMapping: { 36: typeof Buffer }): {
+    sendCommand(
+      firstKey: string | Buffer | undefined,
+      isReadonly: boolean | undefined,
+      args: ReadonlyArray<string | Buffer>,
+      options?: { abortSignal?: AbortSignal },
+    ): Promise<unknown>;
+  };
+  /** The masters, as the client knows them now. */
+  readonly masters: readonly object[];
+  /** The client of one node, to `SCAN` it. */
+  nodeClient(node: never): Promise<{
+    sendCommand(args: ReadonlyArray<string | Buffer>): Promise<unknown>;
+  }>;
+  /** The master that serves a hash slot (what tells a cluster client). */
+  getSlotMaster(slot: number): unknown;
+}
+
+/** A node-redis client of one node, or of a Redis Cluster. */
+export type RedisClient = RedisNodeClient | RedisClusterClient;
 
 // An entry is one Redis string: a 33-byte ASCII header, then the bytes.
 // The header holds the version (16 hex digits, random for every write), the
@@ -120,17 +150,19 @@ end
 /**
  * Writes all of KEYS, or none: each key's version must still be the one
  * given ("" for no live entry). ARGV[1] is now (ms, the application's
- * clock), ARGV[2] the key prefix; then for each key, the version wanted,
- * the new value, the ms left until its expiry (at most 0: the key is
- * removed), and the user it is listed under ("" for none). The user lists
- * change with the keys.
+ * clock), ARGV[2] the key prefix, ARGV[3] "1" to change the user lists in
+ * the script too (one node) or "0" (a cluster, where they are in other
+ * slots: the store changes them around the script); then for each key, the
+ * version wanted, the new value, the ms left until its expiry (at most 0:
+ * the key is removed), and the user it is listed under ("" for none).
  */
 const COMPARE_AND_SET = ENTRY + `
 local now = tonumber(ARGV[1])
 local prefix = ARGV[2]
+local indexed = ARGV[3] == '1'
 local current = {}
 for i = 1, #KEYS do
-  local wanted = ARGV[4 * i - 1]
+  local wanted = ARGV[4 * i]
   current[i] = redis.call('GET', KEYS[i])
   local expires = expiry(current[i])
   local live = expires ~= nil and expires > now
@@ -141,9 +173,10 @@ for i = 1, #KEYS do
   end
 end
 for i = 1, #KEYS do
-  local value, span, user = ARGV[4 * i], ARGV[4 * i + 1], ARGV[4 * i + 2]
+  local value, span, user = ARGV[4 * i + 1], ARGV[4 * i + 2], ARGV[4 * i + 3]
   local token = string.sub(KEYS[i], #prefix + 1)
   local old = userOf(current[i])
+  if not indexed then old, user = '', '' end
   if old ~= '' and old ~= user then
     redis.call('ZREM', prefix .. 'user:' .. old, token)
   end
@@ -162,6 +195,27 @@ for i = 1, #KEYS do
   end
 end
 return 1
+`;
+
+/**
+ * Lists a token under a user, on a cluster (the list alone): KEYS[1] is the
+ * user's list; ARGV[1] now, ARGV[2] the session's expiry, ARGV[3] the
+ * token. Drops expired entries; the list expires with its last session.
+ */
+const LIST_USER = `
+local now, expiry = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], expiry, ARGV[3])
+if redis.call('PTTL', KEYS[1]) < expiry - now then
+  redis.call('PEXPIRE', KEYS[1], expiry - now)
+end
+return 1
+`;
+
+/** The tokens of a user's list, expired entries dropped first. */
+const LIST_TOKENS = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]))
+return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
 
 /**
@@ -257,6 +311,21 @@ function decode(value: unknown): VersionedEntry | undefined {
 }
 
 /** `pattern` matched literally by SCAN's MATCH. */
+/** A reply as text: bytes decoded, anything else as a string. */
+function text(reply: unknown): string {
+  return reply instanceof Uint8Array ? decoder.decode(reply) : String(reply);
+}
+
+/** The user a stored session is bound to, if any ("u" values). */
+function userIn(value: Uint8Array): string | undefined {
+  if (value[32] !== 0x75) return undefined; // "u"
+  const length = parseInt(
+    decoder.decode(value.subarray(HEADER, HEADER + 4)),
+    16,
+  );
+  return decoder.decode(value.subarray(HEADER + 4, HEADER + 4 + length));
+}
+
 function globEscape(pattern: string): string {
   return pattern.replace(/[*?[\]\\]/g, "\\$&");
 }
@@ -293,19 +362,29 @@ function globEscape(pattern: string): string {
  * ```
  */
 export class RedisStore implements IterableStore, UserIndexStore {
-  #redis: ReturnType<RedisClient["withTypeMapping"]>;
+  /** Sends a command for `key` (routed by it on a cluster). */
+  #sender: (
+    key: string | undefined,
+    args: (string | Buffer)[],
+    abortSignal: AbortSignal | undefined,
+  ) => Promise<unknown>;
+  /** The cluster client, when it is one. */
+  #cluster: RedisClusterClient | undefined;
   #prefix: string;
   #timeout: number;
+  #waitReplicas: number;
   /** The SHA1 of each script loaded, by script. */
   #shas = new Map<string, string>();
 
   /**
    * Creates a store over a connected client.
    *
-   * @param client A node-redis client (`createClient()`), connected.
-   * @param options The key prefix and the command timeout.
-   * @throws {TypeError} When `client` is not a node-redis client of one
-   * node (a cluster client is refused), or an option has the wrong type.
+   * @param client A node-redis client (`createClient()`) or cluster client
+   * (`createCluster()`), connected.
+   * @param options The key prefix, the command timeout, and replicas to wait
+   * for.
+   * @throws {TypeError} When `client` is not a node-redis client, or an
+   * option has the wrong type.
    * @throws {RangeError} When `commandTimeout` is not positive.
    *
    * @example A store with its own prefix
@@ -328,16 +407,24 @@ export class RedisStore implements IterableStore, UserIndexStore {
       );
     }
     if (
-      typeof (client as { getSlotMaster?: unknown }).getSlotMaster ===
+      typeof (client as Partial<RedisClusterClient>).getSlotMaster ===
         "function"
     ) {
-      throw new TypeError(
-        "Cannot create RedisStore: a Redis Cluster client (createCluster()) is not supported, give it a client of one node (createClient())",
-      );
+      const cluster = client as RedisClusterClient;
+      const view = cluster.withTypeMapping({ [BLOB_STRING]: Buffer });
+      this.#cluster = cluster;
+      this.#sender = (key, args, abortSignal) =>
+        view.sendCommand(key, false, args, abortSignal ? { abortSignal } : {});
+    } else {
+      const view = (client as RedisNodeClient).withTypeMapping({
+        [BLOB_STRING]: Buffer,
+      });
+      this.#sender = (_key, args, abortSignal) =>
+        view.sendCommand(args, abortSignal ? { abortSignal } : {});
     }
-    this.#redis = client.withTypeMapping({ [BLOB_STRING]: Buffer });
     this.#prefix = config.prefix;
     this.#timeout = config.commandTimeout;
+    this.#waitReplicas = config.waitReplicas;
   }
 
   /**
@@ -379,9 +466,9 @@ export class RedisStore implements IterableStore, UserIndexStore {
     const time = timeOf(action, expiry);
     const span = Math.floor(time) - Date.now();
     if (span <= 0) {
-      await this.#send(["DEL", key]);
+      await this.#send(key, ["DEL", key]);
     } else {
-      await this.#send([
+      await this.#send(key, [
         "SET",
         key,
         encode(data, time, false),
@@ -389,6 +476,7 @@ export class RedisStore implements IterableStore, UserIndexStore {
         `${span}`,
       ]);
     }
+    await this.#replicated(key);
   }
 
   /**
@@ -403,10 +491,9 @@ export class RedisStore implements IterableStore, UserIndexStore {
    * ```
    */
   async delete(token: string): Promise<void> {
-    await this.#send([
-      "DEL",
-      this.#prefix + checkToken("delete session", token),
-    ]);
+    const key = this.#prefix + checkToken("delete session", token);
+    await this.#send(key, ["DEL", key]);
+    await this.#replicated(key);
   }
 
   /**
@@ -421,21 +508,13 @@ export class RedisStore implements IterableStore, UserIndexStore {
    */
   async all(): Promise<Map<string, Uint8Array>> {
     const sessions = new Map<string, Uint8Array>();
-    const match = globEscape(this.#prefix) + "*";
-    let cursor = "0";
-    do {
-      const [next, keys] = await this.#send([
-        "SCAN",
-        cursor,
-        "MATCH",
-        match,
-        "COUNT",
-        "500",
-      ]) as [Uint8Array, Uint8Array[]];
-      cursor = decoder.decode(next);
-      if (keys.length === 0) continue;
-      const names = keys.map((key) => decoder.decode(key));
-      const values = await this.#send(["MGET", ...names]) as unknown[];
+    for await (const names of this.#scan()) {
+      if (names.length === 0) continue;
+      // One MGET on one node; a GET a key on a cluster, whose keys of one
+      // node are in different slots.
+      const values = this.#cluster === undefined
+        ? await this.#send(undefined, ["MGET", ...names]) as unknown[]
+        : await Promise.all(names.map((key) => this.#send(key, ["GET", key])));
       const now = Date.now();
       names.forEach((name, i) => {
         const entry = decode(values[i]);
@@ -445,7 +524,7 @@ export class RedisStore implements IterableStore, UserIndexStore {
           sessions.set(name.slice(this.#prefix.length), entry.data);
         }
       });
-    } while (cursor !== "0");
+    }
     return sessions;
   }
 
@@ -483,23 +562,108 @@ export class RedisStore implements IterableStore, UserIndexStore {
    */
   async commitVersioned(writes: readonly VersionedWrite[]): Promise<boolean> {
     checkWrites("commit versioned", writes);
-    const now = Date.now();
-    const keys: string[] = [];
-    const args: (string | Buffer)[] = [`${now}`, this.#prefix];
-    for (const { token, ifVersion, data, expiry, ended, user } of writes) {
-      if (ifVersion !== null && typeof ifVersion !== "string") return false;
-      const time = Math.floor(expiry.getTime());
-      const listed = ended === true ? undefined : user;
-      keys.push(this.#prefix + token);
-      args.push(
-        ifVersion ?? "",
-        encode(data, time, ended === true, listed),
-        `${time - now}`,
-        listed ?? "",
-      );
+    if (
+      writes.some(({ ifVersion }) =>
+        ifVersion !== null && typeof ifVersion !== "string"
+      )
+    ) {
+      return false;
     }
-    const result = await this.#script(COMPARE_AND_SET, keys, args);
-    return result === 1;
+    const now = Date.now();
+    if (this.#cluster !== undefined) {
+      return await this.#commitAcrossSlots(writes, now);
+    }
+    const keys = writes.map(({ token }) => this.#prefix + token);
+    const args = [
+      `${now}`,
+      this.#prefix,
+      "1",
+      ...writes.flatMap((write) => this.#writeArgs(write, now)),
+    ];
+    if (await this.#script(COMPARE_AND_SET, keys, args) !== 1) return false;
+    await this.#replicated(keys[0]!);
+    return true;
+  }
+
+  /**
+   * `commitVersioned` on a cluster, where the keys of one write are in
+   * different slots and no script may span them. Key by key, in an order
+   * that is safe if interrupted:
+   * 1. each live session is added to its user's list first, so a live
+   *    session is never missing from it (an entry whose write then fails
+   *    points at a session that is not the user's: lists skip it, and it
+   *    leaves the list with its expiry);
+   * 2. markers and removals go before sessions: the old token of a renewal
+   *    is ended before the new session exists. Interrupted there, the user
+   *    is signed out; the old token is never left alive, and no ended
+   *    session comes back, since every write is a compare-and-set.
+   * Every version is checked first (a write that would fail writes
+   * nothing: false); a version changed by another writer after that check
+   * stops the writes there, the earlier ones done, with an error.
+   */
+  async #commitAcrossSlots(
+    writes: readonly VersionedWrite[],
+    now: number,
+  ): Promise<boolean> {
+    if (writes.length > 1) {
+      const found = await Promise.all(
+        writes.map(({ token }) => this.#get(token)),
+      );
+      const stale = writes.some(({ ifVersion }, i) =>
+        ifVersion === null
+          ? found[i] !== undefined
+          : found[i]?.version !== ifVersion
+      );
+      if (stale) return false;
+    }
+    for (const { token, ended, expiry, user } of writes) {
+      const time = Math.floor(expiry.getTime());
+      if (ended !== true && time > now && user !== undefined) {
+        await this.#script(LIST_USER, [`${this.#prefix}user:${user}`], [
+          `${now}`,
+          `${time}`,
+          token,
+        ]);
+      }
+    }
+    const ending = (write: VersionedWrite) =>
+      write.ended === true || write.expiry.getTime() <= now;
+    const ordered = [
+      ...writes.filter(ending),
+      ...writes.filter((write) => !ending(write)),
+    ];
+    for (const [i, write] of ordered.entries()) {
+      const key = this.#prefix + write.token;
+      const args = [
+        `${now}`,
+        this.#prefix,
+        "0",
+        ...this.#writeArgs(write, now),
+      ];
+      if (await this.#script(COMPARE_AND_SET, [key], args) !== 1) {
+        if (i === 0) return false;
+        throw new Error(
+          `Cannot finish a write of ${writes.length} keys on Redis Cluster: another writer changed ${write.token} after ${i} of them were written (the session was ended, not renewed)`,
+        );
+      }
+      await this.#replicated(key);
+    }
+    return true;
+  }
+
+  /** The script arguments of one write. */
+  #writeArgs(
+    { ifVersion, data, expiry, ended, user }: VersionedWrite,
+    now: number,
+  ): (string | Buffer)[] {
+    const time = Math.floor(expiry.getTime());
+    const listed = ended === true ? undefined : user;
+    return [
+      (ifVersion as string | null) ?? "",
+      encode(data, time, ended === true, listed),
+      `${time - now}`,
+      listed ?? "",
+    ];
   }
 
   /**
@@ -520,27 +684,101 @@ export class RedisStore implements IterableStore, UserIndexStore {
   async findByUser(user: string): Promise<Map<string, VersionedEntry>> {
     checkUser("find sessions by user", user);
     const now = Date.now();
-    const pairs = await this.#script(
-      FIND_BY_USER,
-      [`${this.#prefix}user:${user}`],
-      [`${now}`, this.#prefix, user],
-    ) as Uint8Array[];
+    const list = `${this.#prefix}user:${user}`;
     const found = new Map<string, VersionedEntry>();
-    for (let i = 0; i + 1 < pairs.length; i += 2) {
-      const entry = decode(pairs[i + 1]);
-      if (entry !== undefined && !entry.ended) {
-        found.set(decoder.decode(pairs[i]), entry);
+    if (this.#cluster === undefined) {
+      const pairs = await this.#script(FIND_BY_USER, [list], [
+        `${now}`,
+        this.#prefix,
+        user,
+      ]) as Uint8Array[];
+      for (let i = 0; i + 1 < pairs.length; i += 2) {
+        const entry = decode(pairs[i + 1]);
+        if (entry !== undefined && !entry.ended) {
+          found.set(decoder.decode(pairs[i]), entry);
+        }
       }
+      return found;
     }
+    // On a cluster the sessions are in other slots: the list first, then
+    // each session. Entries of sessions no longer the user's are skipped
+    // (they leave the list at their expiry).
+    const tokens =
+      (await this.#script(LIST_TOKENS, [list], [`${now}`]) as unknown[]).map(
+        text,
+      );
+    const values = await Promise.all(
+      tokens.map((token) =>
+        this.#send(this.#prefix + token, ["GET", this.#prefix + token])
+      ),
+    );
+    tokens.forEach((token, i) => {
+      const entry = decode(values[i]);
+      if (
+        entry !== undefined && !entry.ended && now < entry.expiry.getTime() &&
+        userIn(values[i] as Uint8Array) === user
+      ) {
+        found.set(token, entry);
+      }
+    });
     return found;
   }
 
   /** The entry under a token, live or not; `undefined` when there is none. */
   async #get(token: string): Promise<VersionedEntry | undefined> {
-    const entry = decode(await this.#send(["GET", this.#prefix + token]));
+    const key = this.#prefix + token;
+    const entry = decode(await this.#send(key, ["GET", key]));
     return entry !== undefined && Date.now() < entry.expiry.getTime()
       ? entry
       : undefined;
+  }
+
+  /** The keys under the prefix, in batches, from every master on a cluster. */
+  async *#scan(): AsyncGenerator<string[]> {
+    const match = globEscape(this.#prefix) + "*";
+    const scanners = this.#cluster === undefined
+      ? [(args: string[]) => this.#send(undefined, args)]
+      : await Promise.all(
+        this.#cluster.masters.map(async (master) => {
+          const node = await this.#cluster!.nodeClient(master as never);
+          return (args: string[]) =>
+            withTimeout(this.#timeout, "Redis", () => node.sendCommand(args));
+        }),
+      );
+    for (const scan of scanners) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await scan([
+          "SCAN",
+          cursor,
+          "MATCH",
+          match,
+          "COUNT",
+          "500",
+        ]) as [unknown, unknown[]];
+        cursor = text(next);
+        yield keys.map(text);
+      } while (cursor !== "0");
+    }
+  }
+
+  /**
+   * With `waitReplicas`, waits until that many replicas of `key`'s master
+   * have its last write.
+   */
+  async #replicated(key: string): Promise<void> {
+    const wanted = this.#waitReplicas;
+    if (wanted === 0) return;
+    // WAIT gives up a little before the command's own timeout.
+    const within = Math.max(1, Math.floor(this.#timeout * 0.8));
+    const acked = Number(
+      await this.#send(key, ["WAIT", `${wanted}`, `${within}`]),
+    );
+    if (acked < wanted) {
+      throw new Error(
+        `Cannot confirm the session write: ${acked} of ${wanted} replicas had it after ${within} ms (it is on the master, and may be lost if the master fails)`,
+      );
+    }
   }
 
   /** Runs the compare-and-set script by its hash, loading it when Redis lost it. */
@@ -550,29 +788,32 @@ export class RedisStore implements IterableStore, UserIndexStore {
     args: (string | Buffer)[],
   ): Promise<unknown> {
     const tail = [`${keys.length}`, ...keys, ...args];
+    const key = keys[0];
     const sha = this.#shas.get(script);
     if (sha !== undefined) {
       try {
-        return await this.#send(["EVALSHA", sha, ...tail]);
+        return await this.#send(key, ["EVALSHA", sha, ...tail]);
       } catch (error) {
         if (!String((error as Error)?.message).startsWith("NOSCRIPT")) {
           throw error;
         }
       }
     }
-    const loaded = decoder.decode(
-      await this.#send(["SCRIPT", "LOAD", script]) as Uint8Array,
-    );
+    // Loaded on the node that serves the key (on a cluster, each master
+    // loads it the first time it is asked).
+    const loaded = text(await this.#send(key, ["SCRIPT", "LOAD", script]));
     this.#shas.set(script, loaded);
-    return await this.#send(["EVALSHA", loaded, ...tail]);
+    return await this.#send(key, ["EVALSHA", loaded, ...tail]);
   }
 
-  #send(args: (string | Buffer)[]): Promise<unknown> {
+  #send(
+    key: string | undefined,
+    args: (string | Buffer)[],
+  ): Promise<unknown> {
     return withTimeout(
       this.#timeout,
       "Redis",
-      (abortSignal) =>
-        this.#redis.sendCommand(args, abortSignal ? { abortSignal } : {}),
+      (abortSignal) => this.#sender(key, args, abortSignal),
     );
   }
 }

@@ -1,13 +1,7 @@
 // RedisStore against a real redis-server that each test starts on a free
 // port, with persistence off, and stops.
 import assert from "node:assert/strict";
-import {
-  client,
-  createClient,
-  createCluster,
-  startRedis,
-  tokenOf,
-} from "./_test_helpers.ts";
+import { client, createClient, startRedis, tokenOf } from "./_test_helpers.ts";
 import { FrozenClock } from "./_store_checks.ts";
 import { SessionManager } from "./manager.ts";
 import { RedisStore } from "./redis.ts";
@@ -132,16 +126,6 @@ Deno.test("new RedisStore() checks its client and options", async () => {
   });
   assert.throws(() => new RedisStore(redis, { commandTimeout: 0 }), RangeError);
   assert.equal(isVersionedStore(new RedisStore(redis)), true);
-});
-
-Deno.test("new RedisStore() refuses a Redis Cluster client it cannot drive", () => {
-  const cluster = createCluster({
-    rootNodes: [{ url: "redis://127.0.0.1:1" }],
-  });
-  assert.throws(() => new RedisStore(cluster as never), {
-    name: "TypeError",
-    message: /Redis Cluster client \(createCluster\(\)\) is not supported/,
-  });
 });
 
 Deno.test("RedisStore keeps the app's expiry when Redis's clock differs", async (t) => {
