@@ -30,7 +30,9 @@ Deno.serve(
   sessions.loadAndSave((request, session) => {
     const url = new URL(request.url);
     if (url.pathname === "/put") {
-      const message = url.searchParams.get("message");
+      const message = url.search === ""
+        ? null
+        : url.searchParams.get("message");
       session.put("message", message ?? "Hello from a session!");
       return new Response("stored\n");
     }

@@ -33,7 +33,10 @@ export const handler: (request: Request) => Promise<Response> = sessions
     const url = new URL(request.url);
     const path = url.pathname;
     if (path === "/put") {
-      const message = url.searchParams.get("message");
+      // Query parameters are parsed only when there are some.
+      const message = url.search === ""
+        ? null
+        : url.searchParams.get("message");
       session.put("message", message ?? "Hello from a session!");
       return new Response("stored\n");
     }
