@@ -18,7 +18,7 @@ export interface RedisStoreOptions {
   commandTimeout?: number;
   /**
    * After each write, wait (`WAIT`) until this many replicas of the key's
-   * master have it, at most `commandTimeout`; fewer in time fails the
+   * master have it, at most half of `commandTimeout`; fewer in time fails the
    * write's request (through `onError`), though the write stays on the
    * master. Redis replicates asynchronously: without it, a write
    * acknowledged just before a failover can be lost (a sign-out undone, a

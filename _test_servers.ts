@@ -208,9 +208,15 @@ export interface PostgresServer extends AsyncDisposable {
   start(): Promise<void>;
 }
 
+/** Whether this process runs as root (`id -u`, which needs no --allow-sys). */
+async function isRoot(): Promise<boolean> {
+  const { stdout } = await new Deno.Command("id", { args: ["-u"] }).output();
+  return new TextDecoder().decode(stdout).trim() === "0";
+}
+
 /** Runs a PostgreSQL program, as the `postgres` user when this is root. */
 async function pg(program: string, args: string[]): Promise<void> {
-  const asRoot = Deno.uid() === 0;
+  const asRoot = await isRoot();
   const { success, stdout, stderr } = await new Deno.Command(
     asRoot ? "runuser" : `${PG_BIN}/${program}`,
     {
@@ -242,7 +248,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   await ensureInstalled(`${PG_BIN}/postgres`, "postgresql");
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "session-pg-" });
-  if (Deno.uid() === 0) {
+  if (await isRoot()) {
     const { uid, gid } = await userIds("postgres");
     await Deno.chown(dir, uid, gid);
   }
@@ -320,6 +326,8 @@ export interface RedisCluster extends AsyncDisposable {
   kill(port: number): Promise<void>;
   /** The port of the master that serves `key` now. */
   masterOf(key: string): Promise<number>;
+  /** The ports of the masters now. */
+  masters(): Promise<number[]>;
   /**
    * Resolves once every slot is served and every replica is in sync with
    * its master (after a failover too).
@@ -453,6 +461,15 @@ export async function startRedisCluster(): Promise<RedisCluster> {
         }
       }
       throw new Error(`No master serves slot ${slot}`);
+    },
+    async masters() {
+      const roles = await Promise.all(
+        live().map(async (port) =>
+          [port, await redisCli(["-p", String(port), "role"])] as const
+        ),
+      );
+      return roles.filter(([, role]) => role.startsWith("master"))
+        .map(([port]) => port);
     },
     healthy,
     [Symbol.asyncDispose]: stop,

@@ -333,18 +333,25 @@ function globEscape(pattern: string): string {
 /**
  * A session store in Redis (or Valkey): sessions live across restarts and
  * are shared by every process and machine that uses the same Redis. It is
- * a {@linkcode VersionedStore}: a `SessionManager` over it merges
- * overlapping requests and keeps ended sessions ended across processes.
+ * a {@linkcode UserIndexStore}: a `SessionManager` over it merges
+ * overlapping requests, keeps ended sessions ended across processes, and
+ * lists one user's sessions.
  *
  * The application owns the client (`await createClient({ url }).connect()`
- * from npm `redis`) and closes it; the store uses a view of it that reads
- * values as bytes. Keys are `prefix` + token. A session is live while
- * `Date.now() < expiry` on the application's clock; the key also expires in
- * Redis after the same span (`PX`), so nothing outlives it. `all()` walks the keys with
- * `SCAN`, never `KEYS`. A save with compare-and-set is one round trip (a
- * Lua script, `EVALSHA`); so is a renewal, which writes two keys in one
- * script. A Redis Cluster client (`createCluster()`) is refused: give the
- * store a client of one node.
+ * or `await createCluster({ rootNodes }).connect()` from npm `redis`) and
+ * closes it; the store uses a view of it that reads values as bytes. Keys
+ * are `prefix` + token. A session is live while `Date.now() < expiry` on
+ * the application's clock; the key also expires in Redis after the same
+ * span (`PX`), so nothing outlives it. `all()` walks the keys with `SCAN`
+ * (on every master of a cluster), never `KEYS`. A save with compare-and-set
+ * is one round trip (a Lua script, `EVALSHA`).
+ *
+ * On one node, a renewal writes its two keys in one script. On a cluster,
+ * where they hash to different slots, it checks both versions, then writes
+ * key by key: the old token's marker first, then the new session (and a
+ * user's list entry before the session it lists). Interrupted between, the
+ * user is signed out; the old token is never left alive, and no ended
+ * session comes back.
  *
  * @example Sessions in Redis
  * ```ts ignore
@@ -769,8 +776,9 @@ export class RedisStore implements IterableStore, UserIndexStore {
   async #replicated(key: string): Promise<void> {
     const wanted = this.#waitReplicas;
     if (wanted === 0) return;
-    // WAIT gives up a little before the command's own timeout.
-    const within = Math.max(1, Math.floor(this.#timeout * 0.8));
+    // WAIT gives up at half the command's own timeout, so its answer (how
+    // many replicas have the write) comes back before that timeout.
+    const within = Math.max(1, Math.floor(this.#timeout / 2));
     const acked = Number(
       await this.#send(key, ["WAIT", `${wanted}`, `${within}`]),
     );

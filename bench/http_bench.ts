@@ -20,7 +20,11 @@
 // Installs wrk, redis-server and postgresql with apt-get when they are
 // missing (needs root), and the Node peers with npm into a scratch folder.
 
-import { startPostgres, startRedis } from "../_test_helpers.ts";
+import {
+  startPostgres,
+  startRedis,
+  startRedisCluster,
+} from "../_test_helpers.ts";
 
 const args = Deno.args;
 const option = (name: string): string | undefined => {
@@ -78,17 +82,15 @@ function freePort(): number {
 interface Row {
   key: string;
   name: string;
-  /**
-   * Starts the server on `port`; `redis` is the URL of the run's Redis,
-   * `database` of its PostgreSQL (when a row needs one).
-   */
+  /** Starts the server on `port`, over the run's stores at `at`. */
   command(
     port: number,
-    redis: string,
-    database: string,
+    at: Servers,
   ): { cmd: string; args: string[]; env: Record<string, string> };
   /** Its sessions are in Redis: count the commands per request. */
   redis?: boolean;
+  /** Its sessions are in the run's Redis Cluster (commands counted on every node). */
+  cluster?: boolean;
   /** Node peers: installed with npm first. */
   node?: boolean;
   /** A yardstick, which keeps no session. */
@@ -102,6 +104,16 @@ interface Row {
 }
 
 /**
+ * Where the run's stores are: Redis, Redis Cluster (its nodes,
+ * comma-separated), PostgreSQL; "" for one the run did not start.
+ */
+interface Servers {
+  redis: string;
+  cluster: string;
+  database: string;
+}
+
+/**
  * The benchmark's own configuration and lockfile for every server it runs,
  * examples included: the package's lockfile holds only what it runs with.
  */
@@ -109,25 +121,50 @@ const CONFIG = ["--config", `${here}deno.json`];
 
 const denoRun =
   (file: string, env: Record<string, string> = {}) =>
-  (port: number, redis: string) => ({
+  (port: number, at: Servers) => ({
     cmd: deno,
     args: ["run", ...CONFIG, "--allow-all", file],
-    env: { PORT: String(port), REDIS_URL: redis, ...env },
+    env: { PORT: String(port), REDIS_URL: at.redis, ...env },
   });
+
+/** The seed example on the run's Redis Cluster; `parallel`: under deno serve --parallel. */
+const clusterRun = (parallel: boolean, env: Record<string, string> = {}) =>
+(
+  port: number,
+  at: Servers,
+) => ({
+  cmd: deno,
+  args: parallel
+    ? [
+      "serve",
+      ...CONFIG,
+      "--parallel",
+      "--allow-all",
+      "--port",
+      String(port),
+      `${root}examples/serve.ts`,
+    ]
+    : ["run", ...CONFIG, "--allow-all", `${root}examples/server.ts`],
+  env: {
+    PORT: String(port),
+    SESSION_STORE: "redis-cluster",
+    REDIS_URL: at.cluster,
+    ...env,
+  },
+});
 
 let peers: string | undefined; // the scratch folder of the Node peers
 const nodeRun = (file: string, store?: "redis" | "postgres") =>
 (
   port: number,
-  redis: string,
-  database: string,
+  at: Servers,
 ) => ({
   cmd: "node",
   args: [`${peers}/${file}`],
   env: {
     PORT: String(port),
-    ...(store === "redis" ? { REDIS_URL: redis } : {}),
-    ...(store === "postgres" ? { DATABASE_URL: database } : {}),
+    ...(store === "redis" ? { REDIS_URL: at.redis } : {}),
+    ...(store === "postgres" ? { DATABASE_URL: at.database } : {}),
   },
 });
 
@@ -178,7 +215,7 @@ const ROWS: Row[] = [
     spread: true,
     name: "SessionManager + RedisStore, deno serve --parallel (2)",
     redis: true,
-    command: (port, redis) => ({
+    command: (port, at) => ({
       cmd: deno,
       args: [
         "serve",
@@ -189,8 +226,30 @@ const ROWS: Row[] = [
         String(port),
         `${root}examples/serve.ts`,
       ],
-      env: { SESSION_STORE: "redis", REDIS_URL: redis },
+      env: { SESSION_STORE: "redis", REDIS_URL: at.redis },
     }),
+  },
+  {
+    key: "redis-cluster",
+    spread: true,
+    cluster: true,
+    name: "SessionManager + RedisStore on Redis Cluster (3 masters)",
+    command: clusterRun(false),
+  },
+  {
+    key: "redis-cluster-parallel",
+    spread: true,
+    cluster: true,
+    name:
+      "SessionManager + RedisStore on Redis Cluster, deno serve --parallel (2)",
+    command: clusterRun(true),
+  },
+  {
+    key: "redis-cluster-wait",
+    spread: true,
+    cluster: true,
+    name: "SessionManager + RedisStore on Redis Cluster, waitReplicas: 1",
+    command: clusterRun(false, { REDIS_WAIT_REPLICAS: "1" }),
   },
   {
     key: "redis-set",
@@ -218,10 +277,10 @@ const ROWS: Row[] = [
     spread: true,
     postgres: true,
     name: "SessionManager + PostgresStore",
-    command: (port, _redis, database) => ({
+    command: (port, at) => ({
       cmd: deno,
       args: ["run", ...CONFIG, "--allow-all", `${here}_pg_server.ts`],
-      env: { PORT: String(port), DATABASE_URL: database },
+      env: { PORT: String(port), DATABASE_URL: at.database },
     }),
   },
   {
@@ -320,6 +379,9 @@ await using redis = await startRedis();
 const postgres = rows.some((row) => row.postgres)
   ? await startPostgres()
   : undefined;
+const cluster = rows.some((row) => row.cluster)
+  ? await startRedisCluster()
+  : undefined;
 
 /** The statements a server's pool has run so far (its /_pgstats). */
 async function pgQueries(base: string): Promise<number> {
@@ -352,15 +414,24 @@ async function kvStats(base: string, isolates: number): Promise<KvStats> {
   }
   return sum;
 }
-const redisCli = (command: string[]) =>
-  run("redis-cli", ["-p", String(redis.port), ...command]);
-
-/** How many times Redis has run each command so far (INFO commandstats). */
-async function redisCalls(): Promise<Map<string, number>> {
-  const stats = await redisCli(["INFO", "commandstats"]);
+/**
+ * How many times Redis has run each command so far (INFO commandstats),
+ * summed over the nodes on `ports`.
+ */
+async function redisCalls(ports: number[]): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
-  for (const [, name, count] of stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
-    calls.set(name!, Number(count));
+  for (const port of ports) {
+    const stats = await run("redis-cli", [
+      "-p",
+      String(port),
+      "INFO",
+      "commandstats",
+    ]).catch(() => "");
+    for (
+      const [, name, count] of stats.matchAll(/cmdstat_(\w+):calls=(\d+)/g)
+    ) {
+      calls.set(name!, (calls.get(name!) ?? 0) + Number(count));
+    }
   }
   return calls;
 }
@@ -406,11 +477,11 @@ async function sessionsOf(base: string): Promise<string> {
 
 async function start(row: Row): Promise<Started> {
   const port = freePort();
-  const { cmd, args: cmdArgs, env } = row.command(
-    port,
-    redis.url,
-    postgres?.url ?? "",
-  );
+  const { cmd, args: cmdArgs, env } = row.command(port, {
+    redis: redis.url,
+    cluster: cluster?.urls.join(",") ?? "",
+    database: postgres?.url ?? "",
+  });
   const child = new Deno.Command(cmd, {
     args: cmdArgs,
     env,
@@ -505,7 +576,13 @@ try {
       results.set(server.row.key, result);
       for (const route of ROUTES) {
         if (route === "/count*" && !server.cookies) continue;
-        const before = server.row.redis ? await redisCalls() : undefined;
+        // Masters only: a replica runs each write again, replicated.
+        const ports = server.row.cluster
+          ? await cluster!.masters()
+          : server.row.redis
+          ? [redis.port]
+          : undefined;
+        const before = ports ? await redisCalls(ports) : undefined;
         const isolates = server.row.key === "kv-parallel" ? 2 : 1;
         const kvBefore = server.row.kv
           ? await kvStats(server.base, isolates)
@@ -536,7 +613,7 @@ try {
         if (before !== undefined) {
           result.commands[route] = perRequest(
             before,
-            await redisCalls(),
+            await redisCalls(ports!),
             total,
           );
         }
@@ -560,6 +637,7 @@ try {
   if (peers) await Deno.remove(peers, { recursive: true });
   await Deno.remove(kvDir, { recursive: true });
   await postgres?.[Symbol.asyncDispose]();
+  await cluster?.[Symbol.asyncDispose]();
 }
 
 const median = (values: number[]) =>
@@ -596,7 +674,7 @@ console.log(
 console.log(`| --- |${" ---: |".repeat(2 * MAIN.length + 3)} --- |`);
 for (const row of rows) {
   const result = results.get(row.key)!;
-  const commands = row.redis || row.kv || row.postgres
+  const commands = row.redis || row.cluster || row.kv || row.postgres
     ? MAIN.map((route) => `${route}: ${result.commands[route]}`).join("; ")
     : "";
   console.log(
@@ -624,7 +702,7 @@ console.log(
 );
 for (const row of rows.filter((row) => row.spread)) {
   const result = results.get(row.key)!;
-  const commands = row.redis || row.kv || row.postgres
+  const commands = row.redis || row.cluster || row.kv || row.postgres
     ? `; ${result.commands["/count*"]}`
     : "";
   console.log(`- ${row.name}: ${fmt(of(result, "/count*"))}${commands}`);
@@ -635,6 +713,18 @@ if (cas && set) {
     `A save with compare-and-set (RedisStore) costs ${
       x(of(set, "/count*") / of(cas, "/count*"))
     } the time of one with a plain SET (target <= 1.3x).`,
+  );
+}
+const onCluster = results.get("redis-cluster");
+const waiting = results.get("redis-cluster-wait");
+if (onCluster && waiting) {
+  const perSave = (result: Result) => 1e6 / of(result, "/count*");
+  console.log(
+    `waitReplicas: 1 on the cluster: /count* at ${
+      x(of(waiting, "/count*") / of(onCluster, "/count*"))
+    } the requests/s without it (${
+      (perSave(waiting) - perSave(onCluster)).toFixed(0)
+    } µs more per changing save at 32 connections).`,
   );
 }
 const hono = results.get("hono");

@@ -89,7 +89,7 @@ Deno.test("examples/server.ts says in one line what is wrong when its store cann
         "an unknown store",
         ["--allow-net", "--allow-env"],
         { SESSION_STORE: "mongo" },
-        /^SESSION_STORE must be "memory", "redis", "kv" or "postgres", not "mongo"\n$/,
+        /^SESSION_STORE must be "memory", "redis", "redis-cluster", "kv" or "postgres", not "mongo"\n$/,
       ],
     ];
     for (const [name, flags, env, message] of cases) {

@@ -1,6 +1,9 @@
 // The session store an example server uses, picked from the environment:
 //
 //   SESSION_STORE=redis   RedisStore on REDIS_URL (default redis://127.0.0.1:6379)
+//   SESSION_STORE=redis-cluster  RedisStore on the Redis Cluster whose nodes
+//                         REDIS_URL lists (comma-separated)
+//   with REDIS_WAIT_REPLICAS=n, each write waits for n replicas
 //   SESSION_STORE=kv      KvStore on the KV file KV_PATH (default: Deno's
 //                         default database); needs --unstable-kv
 //   SESSION_STORE=postgres  PostgresStore on DATABASE_URL (default
@@ -16,25 +19,28 @@ import { MemStore, type Store } from "../mod.ts";
 /** The store `SESSION_STORE` names, and what it is, for the start-up line. */
 export async function storeFromEnv(): Promise<{ store: Store; name: string }> {
   const kind = Deno.env.get("SESSION_STORE") ?? "memory";
-  if (kind === "redis") {
+  if (kind === "redis" || kind === "redis-cluster") {
     // A specifier built at run time: Deno resolves a literal one ahead of
     // time, and the in-memory demo would download the Redis client.
     const redis = ["npm:redis", "6.3.1"].join("@");
-    const { createClient } = await import(
+    const { createClient, createCluster } = await import(
       redis
     ) as typeof import("npm:redis@6.3.1");
     const { RedisStore } = await import("../redis.ts");
     const url = Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379";
     let started = false;
-    const client = createClient({
-      url,
-      socket: {
-        // At start, give up after a few tries; once serving, keep trying
-        // (requests answer 500 through onError meanwhile).
-        reconnectStrategy: (retries: number, cause: Error) =>
-          started || retries < 3 ? Math.min(100 * (retries + 1), 2_000) : cause,
-      },
-    });
+    const socket = {
+      // At start, give up after a few tries; once serving, keep trying
+      // (requests answer 500 through onError meanwhile).
+      reconnectStrategy: (retries: number, cause: Error) =>
+        started || retries < 3 ? Math.min(100 * (retries + 1), 2_000) : cause,
+    };
+    const client = kind === "redis"
+      ? createClient({ url, socket })
+      : createCluster({
+        rootNodes: url.split(",").map((node) => ({ url: node })),
+        defaults: { socket },
+      });
     client.on("error", (error: Error) => {
       if (started) console.error(`Redis: ${error.message}`);
     });
@@ -48,7 +54,11 @@ export async function storeFromEnv(): Promise<{ store: Store; name: string }> {
       );
     }
     started = true;
-    return { store: new RedisStore(client), name: `Redis at ${url}` };
+    const waitReplicas = Number(Deno.env.get("REDIS_WAIT_REPLICAS") ?? 0);
+    return {
+      store: new RedisStore(client, { waitReplicas }),
+      name: `${kind === "redis" ? "Redis" : "Redis Cluster"} at ${url}`,
+    };
   }
   if (kind === "kv") {
     const { KvStore, openSharedKv } = await import("../kv.ts");
@@ -106,7 +116,7 @@ export async function storeFromEnv(): Promise<{ store: Store; name: string }> {
   }
   if (kind !== "memory") {
     exit(
-      `SESSION_STORE must be "memory", "redis", "kv" or "postgres", not "${kind}"`,
+      `SESSION_STORE must be "memory", "redis", "redis-cluster", "kv" or "postgres", not "${kind}"`,
     );
   }
   return { store: new MemStore(), name: "memory" };
