@@ -123,7 +123,8 @@ export class Finisher {
     const changed = state.status !== "unmodified";
     const device = state.device;
     let seen = false;
-    if (device !== undefined && state.life.kind === "loaded") {
+    const kind = state.life.kind;
+    if (device !== undefined && (kind === "loaded" || kind === "renewed")) {
       // A bound session's lastSeen: written with any write, and on its own
       // once older than seenEvery.
       const now = Date.now();
