@@ -310,6 +310,8 @@ Deno.test("Bad input to user sessions is a clear TypeError", async () => {
       /Cannot put "user" \(the users key\): user must be a string, received 42/,
   });
   assert.throws(() => session.put("user", ""), /1 to 512 characters/);
+  assert.throws(() => session.put("user", "x".repeat(513)), /received 513/);
+  session.put("user", "x".repeat(512));
   await assert.rejects(context.sessions.users.list(42 as never), TypeError);
   await assert.rejects(context.sessions.users.revoke("ada", 1 as never), {
     name: "TypeError",
@@ -350,4 +352,22 @@ Deno.test("MemStore's eviction and sweep drop index entries: the index stays bou
   }
   assert.equal(listed, 50, "only the sessions held are listed");
   assert.equal(store.size, 50);
+});
+
+Deno.test("A session saved before the users option is bound at its next sign-in", async () => {
+  using store = new MemStore({ cleanupInterval: 0 });
+  const before = new SessionManager<Values>({ store });
+  const jar = client(accounts(before));
+  await jar.get("/login?user=ada");
+  using after = new SessionManager<Values>({ store, users: { key: "user" } });
+  const app = accounts(after);
+  const again = client(app);
+  again.cookie = jar.cookie;
+  assert.equal(await (await again.get("/me")).text(), "ada");
+  assert.deepEqual(await after.users.list("ada"), [], "not bound yet");
+  const session = await after.load(jar.cookie!.split("=")[1]!);
+  session.put("user", "ada"); // signing in again, as the same user
+  await after.commit(session);
+  assert.equal((await after.users.list("ada")).length, 1);
+  before[Symbol.dispose]();
 });
