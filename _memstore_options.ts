@@ -1,7 +1,7 @@
 // MemStore's options: the type (exported by the store's module), and their
 // checks, with each default written once.
 
-import { MAX_TIMER_DELAY, OptionChecker } from "./_options.ts";
+import { OptionChecker } from "./_options.ts";
 
 /** Options for `MemStore`. */
 export interface MemStoreOptions {
@@ -57,12 +57,10 @@ export function memStoreConfig(options: MemStoreOptions = {}): MemStoreConfig {
       (n) => n >= 1 && (n === Infinity || Number.isInteger(n)),
     );
   return {
-    cleanupInterval: check.number(
+    cleanupInterval: check.interval(
       "cleanupInterval",
       options.cleanupInterval,
       60_000,
-      `must be a finite number >= 0 and <= ${MAX_TIMER_DELAY}`,
-      (n) => n >= 0 && n <= MAX_TIMER_DELAY,
     ),
     maxSessions: limit("maxSessions", options.maxSessions),
     maxBytes: limit("maxBytes", options.maxBytes),

@@ -76,6 +76,18 @@ export class OptionChecker {
   }
 
   /** A boolean; `fallback` for `undefined`. */
+  /** A timer's interval in ms: 0 (none) up to the longest a timer waits. */
+  interval(option: string, value: unknown, fallback: number): number {
+    return this.number(
+      option,
+      value,
+      fallback,
+      `must be a finite number >= 0 and <= ${MAX_TIMER_DELAY}`,
+      (n) => n >= 0 && n <= MAX_TIMER_DELAY,
+      "a number of milliseconds",
+    );
+  }
+
   boolean(option: string, value: unknown, fallback: boolean): boolean {
     if (value === undefined) return fallback;
     if (typeof value !== "boolean") {

@@ -1,7 +1,7 @@
 // PostgresStore's options: the type (exported by the store's module), and
 // their checks, with each default written once.
 
-import { MAX_TIMER_DELAY, OptionChecker } from "./_options.ts";
+import { OptionChecker } from "./_options.ts";
 
 /** Options for `PostgresStore`. */
 export interface PostgresStoreOptions {
@@ -60,13 +60,10 @@ export function postgresStoreConfig(
   }
   return {
     table: parts,
-    cleanupInterval: check.number(
+    cleanupInterval: check.interval(
       "cleanupInterval",
       options.cleanupInterval,
       60_000,
-      `must be a finite number >= 0 and <= ${MAX_TIMER_DELAY}`,
-      (n) => n >= 0 && n <= MAX_TIMER_DELAY,
-      "a number of milliseconds",
     ),
     cleanupBatch: check.number(
       "cleanupBatch",

@@ -3,7 +3,7 @@
 // GET /_pgstats gives the count.
 
 import pg from "npm:pg@8.23.1";
-import { SessionManager } from "../mod.ts";
+import { seedApp } from "./_seed_app.ts";
 import { PostgresStore } from "../postgres.ts";
 
 const pool = new pg.Pool({
@@ -19,23 +19,7 @@ const counted = {
 };
 const store = new PostgresStore(counted);
 await store.createTable();
-const sessions = new SessionManager<{ message: string; count: number }>({
-  store,
-});
-const app = sessions.loadAndSave((request, session) => {
-  const url = new URL(request.url);
-  if (url.pathname === "/put") {
-    const message = url.search === "" ? null : url.searchParams.get("message");
-    session.put("message", message ?? "Hello from a session!");
-    return new Response("stored\n");
-  }
-  if (url.pathname === "/count") {
-    const count = (session.get("count") ?? 0) + 1;
-    session.put("count", count);
-    return new Response(String(count));
-  }
-  return new Response(session.get("message") ?? "");
-});
+const app = seedApp(store);
 
 Deno.serve({ port: Number(Deno.env.get("PORT")) }, (request) => {
   if (new URL(request.url).pathname === "/_pgstats") {

@@ -3,7 +3,8 @@
 // benchmark compares it with RedisStore's compare-and-set saves.
 
 import { createClient } from "redis";
-import { SessionManager, type VersionedWrite } from "../mod.ts";
+import type { VersionedWrite } from "../mod.ts";
+import { seedApp } from "./_seed_app.ts";
 import { RedisStore } from "../redis.ts";
 
 const client = await createClient({ url: Deno.env.get("REDIS_URL") }).connect();
@@ -22,25 +23,4 @@ const store = {
     return true;
   },
 };
-const sessions = new SessionManager<{ message: string; count: number }>({
-  store,
-});
-Deno.serve(
-  { port: Number(Deno.env.get("PORT")) },
-  sessions.loadAndSave((request, session) => {
-    const url = new URL(request.url);
-    if (url.pathname === "/put") {
-      const message = url.search === ""
-        ? null
-        : url.searchParams.get("message");
-      session.put("message", message ?? "Hello from a session!");
-      return new Response("stored\n");
-    }
-    if (url.pathname === "/count") {
-      const count = (session.get("count") ?? 0) + 1;
-      session.put("count", count);
-      return new Response(String(count));
-    }
-    return new Response(session.get("message") ?? "");
-  }),
-);
+Deno.serve({ port: Number(Deno.env.get("PORT")) }, seedApp(store));

@@ -127,12 +127,15 @@ const denoRun =
     env: { PORT: String(port), REDIS_URL: at.redis, ...env },
   });
 
-/** The seed example on the run's Redis Cluster; `parallel`: under deno serve --parallel. */
-const clusterRun = (parallel: boolean, env: Record<string, string> = {}) =>
-(
-  port: number,
-  at: Servers,
-) => ({
+/**
+ * The seed example with `env(at)`: run, or under `deno serve --parallel`
+ * (2 isolates, examples/serve.ts).
+ */
+const exampleRun = (
+  parallel: boolean,
+  env: (at: Servers) => Record<string, string>,
+) =>
+(port: number, at: Servers) => ({
   cmd: deno,
   args: parallel
     ? [
@@ -145,12 +148,13 @@ const clusterRun = (parallel: boolean, env: Record<string, string> = {}) =>
       `${root}examples/serve.ts`,
     ]
     : ["run", ...CONFIG, "--allow-all", `${root}examples/server.ts`],
-  env: {
-    PORT: String(port),
-    SESSION_STORE: "redis-cluster",
-    REDIS_URL: at.cluster,
-    ...env,
-  },
+  env: { PORT: String(port), ...env(at) },
+});
+/** The environment of the seed example on the run's Redis Cluster. */
+const clusterEnv = (more: Record<string, string> = {}) => (at: Servers) => ({
+  SESSION_STORE: "redis-cluster",
+  REDIS_URL: at.cluster,
+  ...more,
 });
 
 let peers: string | undefined; // the scratch folder of the Node peers
@@ -215,26 +219,17 @@ const ROWS: Row[] = [
     spread: true,
     name: "SessionManager + RedisStore, deno serve --parallel (2)",
     redis: true,
-    command: (port, at) => ({
-      cmd: deno,
-      args: [
-        "serve",
-        ...CONFIG,
-        "--parallel",
-        "--allow-all",
-        "--port",
-        String(port),
-        `${root}examples/serve.ts`,
-      ],
-      env: { SESSION_STORE: "redis", REDIS_URL: at.redis },
-    }),
+    command: exampleRun(
+      true,
+      (at) => ({ SESSION_STORE: "redis", REDIS_URL: at.redis }),
+    ),
   },
   {
     key: "redis-cluster",
     spread: true,
     cluster: true,
     name: "SessionManager + RedisStore on Redis Cluster (3 masters)",
-    command: clusterRun(false),
+    command: exampleRun(false, clusterEnv()),
   },
   {
     key: "redis-cluster-parallel",
@@ -242,14 +237,14 @@ const ROWS: Row[] = [
     cluster: true,
     name:
       "SessionManager + RedisStore on Redis Cluster, deno serve --parallel (2)",
-    command: clusterRun(true),
+    command: exampleRun(true, clusterEnv()),
   },
   {
     key: "redis-cluster-wait",
     spread: true,
     cluster: true,
     name: "SessionManager + RedisStore on Redis Cluster, waitReplicas: 1",
-    command: clusterRun(false, { REDIS_WAIT_REPLICAS: "1" }),
+    command: exampleRun(false, clusterEnv({ REDIS_WAIT_REPLICAS: "1" })),
   },
   {
     key: "redis-set",
