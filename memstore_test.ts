@@ -214,7 +214,7 @@ Deno.test("new MemStore() checks its options", () => {
       {
         name: "TypeError",
         message:
-          /^Cannot create MemStore: cleanupInterval must be a number, received /,
+          /^Cannot create MemStore: cleanupInterval must be a number of milliseconds, received /,
       },
     );
   }
