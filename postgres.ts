@@ -32,6 +32,15 @@ import {
   checkWrites,
   timeOf,
 } from "./_store_args.ts";
+import {
+  bytesOf,
+  entryOf,
+  hex,
+  newVersion,
+  RACED,
+  TableStatements,
+  UNDONE,
+} from "./_postgres_sql.ts";
 import { setUnrefInterval } from "./_timers.ts";
 import type {
   IterableStore,
@@ -71,108 +80,6 @@ export interface PostgresClient {
     values?: unknown[],
   ): Promise<{ rows: Record<string, unknown>[] }>;
 }
-
-/** Quotes a name part as a PostgreSQL identifier. */
-function identifier(part: string): string {
-  return `"${part.replaceAll('"', '""')}"`;
-}
-
-/** A random version: 16 hex digits. */
-function newVersion(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return hex(bytes);
-}
-
-const HEX = Array.from(
-  { length: 256 },
-  (_, i) => i.toString(16).padStart(2, "0"),
-);
-
-/** Bytes as hex digits, as `decode(..., 'hex')` reads them. */
-function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
-  return out;
-}
-
-/** A `bytea` as a driver gives it: bytes, or text in the hex format. */
-function bytesOf(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return new Uint8Array(value);
-  if (typeof value === "string" && value.startsWith("\\x")) {
-    const bytes = new Uint8Array((value.length - 2) / 2);
-    for (let i = 0; i < bytes.length; i++) {
-      bytes[i] = parseInt(value.slice(2 + 2 * i, 4 + 2 * i), 16);
-    }
-    return bytes;
-  }
-  throw new TypeError(
-    `Cannot read session: the driver gave a bytea as ${typeof value}`,
-  );
-}
-
-/** A row of the table as an entry. */
-function entryOf(row: Record<string, unknown>): VersionedEntry {
-  return {
-    data: bytesOf(row.data),
-    version: String(row.version),
-    expiry: new Date(Number(row.expiry)),
-    ended: row.ended === true,
-  };
-}
-
-/**
- * The compare-and-set statement. $1 is now (ms); $2 to $8 are arrays,
- * one element per write: token, the version wanted (null: nothing live),
- * the bytes in hex, the expiry, whether it is a marker, its user, its new
- * version. It locks the rows there are (in token order), checks every
- * version against them, then deletes the rows whose write is past its
- * expiry and inserts or updates the others, updating only rows it
- * locked. A token created by another writer since (so not locked, and
- * not updated) leaves the write partial: the statement then fails, which
- * undoes it all, and `commitVersioned` answers false.
- */
-function compareAndSet(table: string): string {
-  return `WITH input AS (
-      SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[],
-        $6::boolean[], $7::text[], $8::text[])
-        AS i(token, if_version, data, expiry, ended, user_id, version)
-    ), locked AS (
-      SELECT t.token, t.version, t.expiry FROM ${table} t
-      WHERE t.token IN (SELECT token FROM input) ORDER BY t.token FOR UPDATE
-    ), checked AS (
-      SELECT coalesce(bool_and(CASE
-        WHEN i.if_version IS NULL THEN l.token IS NULL OR l.expiry <= $1
-        ELSE l.version IS NOT NULL AND l.version = i.if_version
-          AND l.expiry > $1
-      END), true) AS ok
-      FROM input i LEFT JOIN locked l ON l.token = i.token
-    ), removed AS (
-      DELETE FROM ${table} t USING input i
-      WHERE (SELECT ok FROM checked) AND t.token = i.token AND i.expiry <= $1
-      RETURNING 1
-    ), written AS (
-      INSERT INTO ${table} AS t (token, data, expiry, version, ended, user_id)
-      SELECT token, decode(data, 'hex'), expiry, version, ended, user_id
-      FROM input WHERE (SELECT ok FROM checked) AND expiry > $1
-      ON CONFLICT (token) DO UPDATE SET data = excluded.data,
-        expiry = excluded.expiry, version = excluded.version,
-        ended = excluded.ended, user_id = excluded.user_id
-      WHERE t.version IN (SELECT version FROM locked l WHERE l.token = t.token)
-      RETURNING 1
-    )
-    SELECT CASE
-      WHEN NOT (SELECT ok FROM checked) THEN false
-      WHEN (SELECT count(*) FROM written) =
-        (SELECT count(*) FROM input WHERE expiry > $1) THEN true
-      ELSE (SELECT 1 / (count(*) - count(*)) = 0 FROM input)
-    END AS ok`;
-}
-
-/** SQLSTATE of the error the compare-and-set raises to undo a partial write. */
-const UNDONE = "22012";
-
-/** SQLSTATEs of a CREATE ... IF NOT EXISTS that raced another one. */
-const RACED = new Set(["23505", "42P07", "42710"]);
 
 /**
  * A session store in PostgreSQL: sessions live across restarts and are
@@ -217,16 +124,8 @@ const RACED = new Set(["23505", "42P07", "42710"]);
 export class PostgresStore
   implements IterableStore, UserIndexStore, Disposable {
   #client: PostgresClient;
-  #table: string;
-  #name: string;
-  #indexPrefix: string;
+  #sql: TableStatements;
   #batch: number;
-  /** The compare-and-set statement, for this table. */
-  #cas: string;
-  /** The write of one session where its version is still $7. */
-  #update: string;
-  /** The write of one session where nothing live is. */
-  #create: string;
   #interval: ReturnType<typeof setInterval> | undefined;
   #cleaning = false;
 
@@ -258,22 +157,8 @@ export class PostgresStore
       );
     }
     this.#client = client;
-    this.#table = config.table.map(identifier).join(".");
-    this.#name = config.table.join(".");
-    this.#indexPrefix = config.table.at(-1)!;
+    this.#sql = new TableStatements(config.table);
     this.#batch = config.cleanupBatch;
-    const table = this.#table;
-    this.#cas = compareAndSet(table);
-    this.#update = `UPDATE ${table} SET data = decode($3, 'hex'), expiry = $4,
-        version = $5, ended = false, user_id = $6
-      WHERE token = $2 AND version = $7 AND expiry > $1 RETURNING 1`;
-    this.#create = `INSERT INTO ${table} AS t
-        (token, data, expiry, version, ended, user_id)
-      VALUES ($2, decode($3, 'hex'), $4, $5, false, $6)
-      ON CONFLICT (token) DO UPDATE SET data = excluded.data,
-        expiry = excluded.expiry, version = excluded.version, ended = false,
-        user_id = excluded.user_id
-      WHERE t.expiry <= $1 RETURNING 1`;
     if (config.cleanupInterval > 0) {
       this.#interval = setUnrefInterval(
         () => void this.cleanup().catch(() => {}),
@@ -292,25 +177,7 @@ export class PostgresStore
    * ```
    */
   async createTable(): Promise<void> {
-    const index = (suffix: string) =>
-      identifier(`${this.#indexPrefix}_${suffix}`);
-    const statements = [
-      `CREATE TABLE IF NOT EXISTS ${this.#table} (
-        token text PRIMARY KEY,
-        data bytea NOT NULL,
-        expiry bigint NOT NULL,
-        version text NOT NULL,
-        ended boolean NOT NULL DEFAULT false,
-        user_id text
-      )`,
-      `CREATE INDEX IF NOT EXISTS ${
-        index("expiry")
-      } ON ${this.#table} (expiry)`,
-      `CREATE INDEX IF NOT EXISTS ${
-        index("user")
-      } ON ${this.#table} (user_id) WHERE user_id IS NOT NULL`,
-    ];
-    for (const statement of statements) {
+    for (const statement of this.#sql.create) {
       for (let attempt = 1;; attempt++) {
         try {
           await this.#client.query(statement);
@@ -361,14 +228,12 @@ export class PostgresStore
     checkData(action, data);
     const time = Math.floor(timeOf(action, expiry));
     if (time <= Date.now()) return await this.delete(token);
-    await this.#client.query(
-      `INSERT INTO ${this.#table} AS t (token, data, expiry, version, ended, user_id)
-       VALUES ($1, decode($2, 'hex'), $3, $4, false, NULL)
-       ON CONFLICT (token) DO UPDATE SET data = excluded.data,
-         expiry = excluded.expiry, version = excluded.version, ended = false,
-         user_id = NULL`,
-      [token, hex(data), time, newVersion()],
-    );
+    await this.#client.query(this.#sql.put, [
+      token,
+      hex(data),
+      time,
+      newVersion(),
+    ]);
   }
 
   /**
@@ -384,9 +249,7 @@ export class PostgresStore
    */
   async delete(token: string): Promise<void> {
     checkToken("delete session", token);
-    await this.#client.query(`DELETE FROM ${this.#table} WHERE token = $1`, [
-      token,
-    ]);
+    await this.#client.query(this.#sql.delete, [token]);
   }
 
   /**
@@ -401,7 +264,7 @@ export class PostgresStore
    */
   async all(): Promise<Map<string, Uint8Array>> {
     const { rows } = await this.#client.query(
-      `SELECT token, data FROM ${this.#table} WHERE expiry > $1 AND NOT ended`,
+      this.#sql.all,
       [Date.now()],
     );
     return new Map(rows.map((row) => [String(row.token), bytesOf(row.data)]));
@@ -422,8 +285,7 @@ export class PostgresStore
   async findVersioned(token: string): Promise<VersionedEntry | undefined> {
     checkToken("find session", token);
     const { rows } = await this.#client.query(
-      `SELECT data, version, expiry, ended FROM ${this.#table}
-       WHERE token = $1 AND expiry > $2`,
+      this.#sql.find,
       [token, Date.now()],
     );
     return rows.length === 0 ? undefined : entryOf(rows[0]!);
@@ -477,7 +339,7 @@ export class PostgresStore
       // atomic on its own, and cheaper to plan than the general statement.
       const ifVersion = columns.ifVersion[0]!;
       const { rows } = await this.#client.query(
-        ifVersion === null ? this.#create : this.#update,
+        ifVersion === null ? this.#sql.insert : this.#sql.update,
         [
           now,
           columns.token[0],
@@ -491,7 +353,7 @@ export class PostgresStore
       return rows.length === 1;
     }
     try {
-      const { rows } = await this.#client.query(this.#cas, [
+      const { rows } = await this.#client.query(this.#sql.compareAndSet, [
         now,
         ...Object.values(columns),
       ]);
@@ -519,8 +381,7 @@ export class PostgresStore
   async findByUser(user: string): Promise<Map<string, VersionedEntry>> {
     checkUser("find sessions by user", user);
     const { rows } = await this.#client.query(
-      `SELECT token, data, version, expiry, ended FROM ${this.#table}
-       WHERE user_id = $1 AND expiry > $2 AND NOT ended`,
+      this.#sql.byUser,
       [user, Date.now()],
     );
     return new Map(rows.map((row) => [String(row.token), entryOf(row)]));
@@ -545,20 +406,8 @@ export class PostgresStore
       let total = 0;
       for (;;) {
         const { rows } = await this.#client.query(
-          `WITH lock AS (
-             SELECT pg_try_advisory_xact_lock(
-               hashtextextended('sessions cleanup ' || $1, 0)) AS got
-           ), doomed AS (
-             SELECT token FROM ${this.#table}
-             WHERE (SELECT got FROM lock) AND expiry <= $2
-             ORDER BY expiry LIMIT $3 FOR UPDATE SKIP LOCKED
-           ), deleted AS (
-             DELETE FROM ${this.#table}
-             WHERE token IN (SELECT token FROM doomed) RETURNING 1
-           )
-           SELECT (SELECT got FROM lock) AS got,
-             (SELECT count(*) FROM deleted)::int AS deleted`,
-          [this.#name, Date.now(), this.#batch],
+          this.#sql.cleanup,
+          [this.#sql.name, Date.now(), this.#batch],
         );
         const { got, deleted } = rows[0] as { got: boolean; deleted: number };
         total += deleted;
