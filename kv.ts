@@ -20,16 +20,15 @@
 
 import {
   checkSize,
-  type Chunk,
   expireInOf,
   type Head,
   isHead,
-  joinChunks,
   putEntry,
   removeEntry,
 } from "./_kv_layout.ts";
 import { whileLocked } from "./_kv_lock.ts";
-import { type Checked, KnownExpiries } from "./_kv_versions.ts";
+import type { Checked } from "./_kv_versions.ts";
+import { KvAccess, type KvStoreStats } from "./_kv_access.ts";
 import { kvStoreConfig, type KvStoreOptions } from "./_kv_options.ts";
 import {
   checkData,
@@ -45,10 +44,8 @@ import type {
   VersionedWrite,
 } from "./store.ts";
 
-/** The key part after the prefix under which users' sessions are listed. */
-const USERS = "users";
-
 // The types its API names, for readers of this module alone.
+export type { KvStoreStats } from "./_kv_access.ts";
 export type { KvKeyPart, KvStoreOptions } from "./_kv_options.ts";
 export type {
   IterableStore,
@@ -61,18 +58,6 @@ export type {
 } from "./store.ts";
 
 export { KV_MAX_SESSION_BYTES } from "./_kv_layout.ts";
-
-/** Counts kept by a {@linkcode KvStore} since it was created. */
-export interface KvStoreStats {
-  /** Read operations sent to KV (`get`, `getMany`, `list`). */
-  reads: number;
-  /** Atomic operations committed (or tried) on KV. */
-  writes: number;
-  /** Compare-and-set writes refused because the entry had changed. */
-  conflicts: number;
-  /** Operations tried again because another process had the database locked. */
-  retries: number;
-}
 
 /**
  * `Deno.openKv(path)`, tried again while another process has the file
@@ -96,7 +81,7 @@ export function openSharedKv(path?: string): Promise<Deno.Kv> {
 /**
  * A session store in Deno KV: FoundationDB-backed and global on Deno
  * Deploy, SQLite on a local machine (shared by every process that opens the
- * same file), or a self-hosted `denokv`. It is a {@linkcode VersionedStore}
+ * same file), or a self-hosted `denokv`. It is a {@linkcode UserIndexStore}
  * (compare-and-set with KV's versionstamps), so a `SessionManager` over it
  * merges overlapping requests and keeps ended sessions ended across
  * processes and isolates.
@@ -125,10 +110,7 @@ export function openSharedKv(path?: string): Promise<Deno.Kv> {
  * ```
  */
 export class KvStore implements IterableStore, UserIndexStore {
-  #kv: Deno.Kv;
-  #prefix: Deno.KvKey;
-  #stats: KvStoreStats = { reads: 0, writes: 0, conflicts: 0, retries: 0 };
-  #expiries = new KnownExpiries();
+  #kv: KvAccess;
 
   /**
    * Creates a store over an open `Deno.Kv`.
@@ -155,8 +137,7 @@ export class KvStore implements IterableStore, UserIndexStore {
         "Cannot create KvStore: kv must be a Deno.Kv (from Deno.openKv())",
       );
     }
-    this.#kv = kv;
-    this.#prefix = config.prefix;
+    this.#kv = new KvAccess(kv, config.prefix);
   }
 
   /**
@@ -170,7 +151,7 @@ export class KvStore implements IterableStore, UserIndexStore {
    * ```
    */
   stats(): KvStoreStats {
-    return { ...this.#stats };
+    return { ...this.#kv.stats };
   }
 
   /**
@@ -186,7 +167,8 @@ export class KvStore implements IterableStore, UserIndexStore {
    * ```
    */
   async find(token: string): Promise<Uint8Array | undefined> {
-    const entry = await this.#read(checkToken("find session", token));
+    const entry = (await this.#kv.read(checkToken("find session", token)))
+      ?.entry;
     return entry === undefined || entry.ended ? undefined : entry.data;
   }
 
@@ -211,8 +193,8 @@ export class KvStore implements IterableStore, UserIndexStore {
     checkToken(action, token);
     checkSize(action, checkData(action, data));
     const time = timeOf(action, expiry);
-    await this.#write((atomic) =>
-      putEntry(atomic, this.#keyOf(token), data, time, false)
+    await this.#kv.write((atomic) =>
+      putEntry(atomic, this.#kv.keyOf(token), data, time, false)
     );
   }
 
@@ -229,7 +211,9 @@ export class KvStore implements IterableStore, UserIndexStore {
    */
   async delete(token: string): Promise<void> {
     checkToken("delete session", token);
-    await this.#write((atomic) => removeEntry(atomic, this.#keyOf(token)));
+    await this.#kv.write((atomic) =>
+      removeEntry(atomic, this.#kv.keyOf(token))
+    );
   }
 
   /**
@@ -243,14 +227,16 @@ export class KvStore implements IterableStore, UserIndexStore {
    * ```
    */
   async all(): Promise<Map<string, Uint8Array>> {
-    const depth = this.#prefix.length + 1;
+    const depth = this.#kv.prefix.length + 1;
     const now = Date.now();
-    const { sessions, chunked } = await this.#locked(async () => {
+    const { sessions, chunked } = await this.#kv.locked(async () => {
       const sessions = new Map<string, Uint8Array>();
       const chunked: string[] = [];
-      this.#stats.reads++;
+      this.#kv.stats.reads++;
       for await (
-        const { key, value } of this.#kv.list<Head>({ prefix: this.#prefix })
+        const { key, value } of this.#kv.kv.list<Head>({
+          prefix: this.#kv.prefix,
+        })
       ) {
         const token = key[depth - 1];
         if (key.length !== depth || typeof token !== "string") continue; // a chunk
@@ -262,7 +248,7 @@ export class KvStore implements IterableStore, UserIndexStore {
     });
     for (const token of chunked) {
       // Chunked sessions are read whole, one at a time.
-      const entry = await this.#read(token);
+      const entry = (await this.#kv.read(token))?.entry;
       if (entry !== undefined && !entry.ended) sessions.set(token, entry.data);
     }
     return sessions;
@@ -281,8 +267,8 @@ export class KvStore implements IterableStore, UserIndexStore {
    * const entry = await store.findVersioned(token);
    * ```
    */
-  findVersioned(token: string): Promise<VersionedEntry | undefined> {
-    return this.#read(checkToken("find session", token));
+  async findVersioned(token: string): Promise<VersionedEntry | undefined> {
+    return (await this.#kv.read(checkToken("find session", token)))?.entry;
   }
 
   /**
@@ -309,18 +295,20 @@ export class KvStore implements IterableStore, UserIndexStore {
     // Without reading first, when every version's expiry is known: the
     // checks of the atomic operation decide. Otherwise, or when they fail (a conflict, or
     // an expired entry that KV has not removed yet), read the heads first.
-    const known = this.#expiries.stampsFor(writes);
+    const known = this.#kv.expiries.stampsFor(writes);
     if (known === "expired") {
-      this.#stats.conflicts++;
+      this.#kv.stats.conflicts++;
       return false;
     }
     if (known !== undefined && await this.#commitChecked(writes, known)) {
       return true;
     }
-    const heads = await this.#locked(() =>
-      this.#kv.getMany<Head[]>(writes.map(({ token }) => this.#key(token)))
+    const heads = await this.#kv.locked(() =>
+      this.#kv.kv.getMany<Head[]>(
+        writes.map(({ token }) => this.#kv.key(token)),
+      )
     );
-    this.#stats.reads++;
+    this.#kv.stats.reads++;
     const now = Date.now();
     for (const [i, { ifVersion }] of writes.entries()) {
       const head = heads[i]!;
@@ -331,7 +319,7 @@ export class KvStore implements IterableStore, UserIndexStore {
         ? !live
         : live && head.versionstamp === ifVersion;
       if (!ok) {
-        this.#stats.conflicts++;
+        this.#kv.stats.conflicts++;
         return false;
       }
     }
@@ -340,7 +328,7 @@ export class KvStore implements IterableStore, UserIndexStore {
       user: isHead(value) ? value.user : undefined,
     }));
     if (await this.#commitChecked(writes, stamps)) return true;
-    this.#stats.conflicts++;
+    this.#kv.stats.conflicts++;
     return false;
   }
 
@@ -356,24 +344,24 @@ export class KvStore implements IterableStore, UserIndexStore {
       // Listed: a live session with a user.
       user: ended === true || expiry.getTime() <= now ? undefined : user,
     }));
-    return this.#write((atomic) => {
+    return this.#kv.write((atomic) => {
       for (const [i, { token, data, ended }] of writes.entries()) {
         const { versionstamp, user: old } = checked[i]!;
         const { expiry, user } = written[i]!;
-        atomic.check({ key: this.#key(token), versionstamp });
+        atomic.check({ key: this.#kv.key(token), versionstamp });
         putEntry(
           atomic,
-          this.#keyOf(token),
+          this.#kv.keyOf(token),
           data,
           expiry,
           ended === true,
           user,
         );
         if (old !== undefined && old !== user) {
-          atomic.delete(this.#userKey(old, token));
+          atomic.delete(this.#kv.userKey(old, token));
         }
         if (user !== undefined) {
-          atomic.set(this.#userKey(user, token), expiry, {
+          atomic.set(this.#kv.userKey(user, token), expiry, {
             expireIn: expireInOf(expiry, now),
           });
         }
@@ -399,151 +387,31 @@ export class KvStore implements IterableStore, UserIndexStore {
    */
   async findByUser(user: string): Promise<Map<string, VersionedEntry>> {
     checkUser("find sessions by user", user);
-    const tokens = await this.#locked(async () => {
-      const tokens: string[] = [];
-      const prefix = [...this.#prefix, USERS, user];
-      for await (const { key } of this.#kv.list({ prefix })) {
-        const token = key[prefix.length];
-        if (key.length === prefix.length + 1 && typeof token === "string") {
-          tokens.push(token);
-        }
+    const kv = this.#kv;
+    const listed = await kv.locked(async () => {
+      const listed: Deno.KvEntry<unknown>[] = [];
+      for await (const entry of kv.kv.list({ prefix: kv.userPrefix(user) })) {
+        listed.push(entry);
       }
-      return tokens;
+      return listed;
     });
-    this.#stats.reads++;
+    kv.stats.reads++;
     const found = new Map<string, VersionedEntry>();
-    for (const token of tokens) {
-      const head = await this.#locked(() =>
-        this.#kv.get<Head>(this.#key(token))
-      );
-      this.#stats.reads++;
-      const value = head.value;
-      if (
-        isHead(value) && value.user === user && !value.ended &&
-        Date.now() < value.expiry
-      ) {
-        let entry: VersionedEntry | undefined;
-        if (value.data === undefined) entry = await this.#read(token);
-        else {
-          this.#expiries.remember(
-            head.versionstamp!,
-            token,
-            value.expiry,
-            user,
-          );
-          entry = this.#entry(head.versionstamp!, value, value.data);
-        }
-        if (entry !== undefined && !entry.ended) found.set(token, entry);
+    for (const index of listed) {
+      const token = index.key.at(-1);
+      if (typeof token !== "string") continue;
+      const read = await kv.read(token);
+      if (read !== undefined && read.user === user && !read.entry.ended) {
+        found.set(token, read.entry);
         continue;
       }
-      await this.#write((atomic) => {
-        atomic.check(head);
-        atomic.delete(this.#userKey(user, token));
+      // No longer the user's session: the index key goes, unless it was
+      // written again since it was listed (the session bound anew).
+      await kv.write((atomic) => {
+        atomic.check(index);
+        atomic.delete(index.key);
       });
     }
     return found;
-  }
-
-  /** The index key that lists `token` under `user`. */
-  #userKey(user: string, token: string): Deno.KvKey {
-    return [...this.#prefix, USERS, user, token];
-  }
-
-  #key(token: string, chunk?: number): Deno.KvKey {
-    return chunk === undefined
-      ? [...this.#prefix, token]
-      : [...this.#prefix, token, chunk];
-  }
-
-  #keyOf(token: string): (chunk?: number) => Deno.KvKey {
-    return (chunk) => this.#key(token, chunk);
-  }
-
-  /**
-   * The live entry of a token, whole: a head and the chunks of its write.
-   * A value that is not a head, or a head whose chunks are broken (the same
-   * head read twice, its chunks missing or from another write), is no
-   * entry; a broken one is removed.
-   */
-  async #read(token: string): Promise<VersionedEntry | undefined> {
-    let previous: string | undefined;
-    for (let attempt = 0;; attempt++) {
-      const head = await this.#locked(() =>
-        this.#kv.get<Head>(this.#key(token))
-      );
-      this.#stats.reads++;
-      const value = head.value;
-      if (!isHead(value) || !(Date.now() < value.expiry)) return undefined;
-      let data = value.data;
-      if (data === undefined) {
-        const keys = Array.from(
-          { length: value.chunks },
-          (_, i) => this.#key(token, i),
-        );
-        const chunks = await this.#locked(() =>
-          this.#kv.getMany<Chunk[]>(keys)
-        );
-        this.#stats.reads++;
-        data = joinChunks(value, chunks);
-        if (data === undefined) {
-          if (head.versionstamp === previous) {
-            // No write landed between the reads: the chunk set is broken.
-            await this.#write((atomic) => {
-              atomic.check(head);
-              removeEntry(atomic, this.#keyOf(token));
-            });
-            return undefined;
-          }
-          // A write landed between the two reads: read it again.
-          previous = head.versionstamp!;
-          if (attempt < 10) continue;
-          throw new Error(`Cannot read session: it kept changing while read`);
-        }
-      }
-      this.#expiries.remember(
-        head.versionstamp!,
-        token,
-        value.expiry,
-        value.user,
-      );
-      return this.#entry(head.versionstamp!, value, data);
-    }
-  }
-
-  /** The entry of a head read with `versionstamp`, and its bytes. */
-  #entry(versionstamp: string, head: Head, data: Uint8Array): VersionedEntry {
-    return {
-      data,
-      version: versionstamp,
-      expiry: new Date(head.expiry),
-      ended: head.ended,
-    };
-  }
-
-  /**
-   * Builds and commits one atomic operation; whether its checks passed.
-   * The versionstamp it gives each head is remembered with `expiries`.
-   */
-  async #write(
-    build: (atomic: Deno.AtomicOperation) => void,
-    written: { token: string; expiry: number; user?: string | undefined }[] =
-      [],
-  ): Promise<boolean> {
-    const result = await this.#locked(() => {
-      const atomic = this.#kv.atomic();
-      build(atomic);
-      this.#stats.writes++;
-      return atomic.commit();
-    });
-    if (result.ok) {
-      for (const { token, expiry, user } of written) {
-        this.#expiries.remember(result.versionstamp, token, expiry, user);
-      }
-    }
-    return result.ok;
-  }
-
-  #locked<T>(work: () => Promise<T>): Promise<T> {
-    return whileLocked(work, () => this.#stats.retries++);
   }
 }
