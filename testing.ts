@@ -22,9 +22,9 @@ import {
   CONTRACT,
   FrozenClock,
   ITERABLE,
-  USER_INDEX,
-  VERSIONED,
 } from "./_store_checks.ts";
+import { USER_INDEX } from "./_store_checks_users.ts";
+import { VERSIONED } from "./_store_checks_versioned.ts";
 import {
   isUserIndexStore,
   isVersionedStore,

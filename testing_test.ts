@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { MemStore } from "./memstore.ts";
-import { CONTRACT, ITERABLE, USER_INDEX, VERSIONED } from "./_store_checks.ts";
+import { CONTRACT, ITERABLE } from "./_store_checks.ts";
+import { USER_INDEX } from "./_store_checks_users.ts";
+import { VERSIONED } from "./_store_checks_versioned.ts";
 import type {
   IterableStore,
   Store,
