@@ -1,10 +1,10 @@
 // Helpers that several test files share: fake time, the shape of a token,
 // a client with a cookie jar, a browser, and a store whose capabilities,
 // pauses and call counts a test chooses; with the servers of
-// `_test_servers.ts`, so a test imports this one module. The tests'
-// dependencies are pinned here: the package itself has none. The `cookie`
-// package is the tests' reference for reading cookies as browsers send them
-// and servers parse them.
+// `_test_servers.ts`, `_test_postgres.ts` and `_test_cluster.ts`, so a test
+// imports this one module. The tests' dependencies are pinned here: the
+// package itself has none. The `cookie` package is the tests' reference for
+// reading cookies as browsers send them and servers parse them.
 import assert from "node:assert/strict";
 import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
 import { parseSetCookie } from "npm:cookie@2.0.2";
@@ -17,6 +17,8 @@ import type { Session } from "./session.ts";
 export { default as fc } from "npm:fast-check@4.10.2";
 export { parseCookie, parseSetCookie, type SetCookie } from "npm:cookie@2.0.2";
 export * from "./_test_servers.ts";
+export * from "./_test_postgres.ts";
+export * from "./_test_cluster.ts";
 import type {
   IterableStore,
   Store,
