@@ -20,17 +20,20 @@ import {
   type Origin,
   type RequestSession,
 } from "./_request_session.ts";
+import { endSession } from "./_end.ts";
 import {
+  backoff,
   type Entry,
   hashed,
+  MAX_ATTEMPTS,
   pause,
   read,
   sameBytes,
   type Steps,
   type StoreAccess,
+  tooManyConflicts,
   write,
 } from "./_store_access.ts";
-import { jitteredBackoff } from "./_timers.ts";
 import { markerWrite, readMarker } from "./_markers.ts";
 import { newToken } from "./_token.ts";
 import { Turns } from "./_turns.ts";
@@ -57,26 +60,6 @@ interface Written {
   data: Uint8Array;
   expiry: number;
   cookie: boolean;
-}
-
-/** The most writes one save tries before it gives up. */
-export const MAX_ATTEMPTS = 32;
-/** The most renewals a destroy follows to the session they led to. */
-const MAX_HOPS = 8;
-
-/**
- * The wait before another try of a save (ms): none for the first two, then
- * the jittered backoff, so that saves of one session from several processes
- * spread out instead of colliding again.
- */
-function backoff(attempt: number): number {
-  return attempt < 3 ? 0 : jitteredBackoff(attempt - 2);
-}
-
-function tooManyConflicts(): Error {
-  return new Error(
-    `Cannot save session: other requests changed it ${MAX_ATTEMPTS} times while this one tried`,
-  );
 }
 
 /** Saves sessions to one store. */
@@ -168,7 +151,9 @@ export class Saver {
           ? yield* this.#create(state)
           : yield* this.#update(state, life.from, true, stale);
       case "destroyed":
-        if (life.from !== undefined) yield* this.#end(life.from, stale);
+        if (life.from !== undefined) {
+          yield* endSession(life.from, stale, this.#markerExpiry);
+        }
         if (life.restarted) return yield* this.#create(state);
         state.ended();
         return { kind: "ended" };
@@ -219,7 +204,7 @@ export class Saver {
     };
     await this.#turns.run(
       [key],
-      () => this.#access.run(this.#end(from, true)),
+      () => this.#access.run(endSession(from, true, this.#markerExpiry)),
     );
   }
 
@@ -405,45 +390,13 @@ export class Saver {
   }
 
   /**
-   * Replaces a stored session with the marker of its destruction. When the
-   * session was renewed meanwhile, the session it was renewed to is ended
-   * instead: signing out ends a sign-in that overlapped it.
-   */
-  *#end(from: Origin, stale: boolean): Steps<void> {
-    let { key } = from;
-    let version = stale ? undefined : from.version;
-    let stored = from.stored;
-    for (let attempt = 1, hops = 0; attempt <= MAX_ATTEMPTS; attempt++) {
-      if (version === undefined) {
-        yield* pause(backoff(attempt));
-        const found = yield* read(key);
-        if (found === undefined) return; // gone already
-        if (found.ended) {
-          const { to } = readMarker(found.data);
-          if (to === undefined || ++hops > MAX_HOPS) return; // ended already
-          key = to;
-          attempt = 0;
-          continue;
-        }
-        version = found.version;
-        stored = found;
-      }
-      const expiry = stored?.expiry ?? this.#markerExpiry();
-      const end = markerWrite(key, version, "destroyed", expiry);
-      if (yield* write([end])) return;
-      version = undefined;
-    }
-    throw tooManyConflicts();
-  }
-
-  /**
    * When a marker ends where the store did not say when its session
    * expires: when the session would have, at the latest.
    */
-  #markerExpiry(): Date {
+  #markerExpiry = (): Date => {
     const { idleTimeout, lifetime } = this.#options;
     return new Date(deadlineIn(idleTimeout > 0 ? idleTimeout : lifetime));
-  }
+  };
 
   /** After a write: the session now comes from there. */
   #saved(

@@ -5,7 +5,7 @@
 // within this process: writes to a token take turns, each checks what is
 // stored first, and the markers of ended sessions are kept in memory.
 
-import { withTimeout } from "./_timers.ts";
+import { jitteredBackoff, withTimeout } from "./_timers.ts";
 import { hashToken } from "./_token.ts";
 import { Turns } from "./_turns.ts";
 import { syncOf } from "./_in_memory.ts";
@@ -63,6 +63,24 @@ export function* pause(ms: number): Steps<void> {
 /** base64url(SHA-256(token)): a token's store key when tokens are hashed. */
 export function* hashed(token: string): Steps<string> {
   return (yield { kind: "hash", token }) as string;
+}
+
+/** The most writes one save tries before it gives up. */
+export const MAX_ATTEMPTS = 32;
+
+/**
+ * The wait before another try of a save (ms): none for the first two, then
+ * the jittered backoff, so that saves of one session from several processes
+ * spread out instead of colliding again.
+ */
+export function backoff(attempt: number): number {
+  return attempt < 3 ? 0 : jitteredBackoff(attempt - 2);
+}
+
+export function tooManyConflicts(): Error {
+  return new Error(
+    `Cannot save session: other requests changed it ${MAX_ATTEMPTS} times while this one tried`,
+  );
 }
 
 /** Whether two byte arrays hold the same bytes. */

@@ -16,7 +16,7 @@ import {
   settled,
   timeOf,
 } from "./_store_args.ts";
-import { setUnrefInterval, setUnrefTimeout } from "./_timers.ts";
+import { Sweep } from "./_sweep.ts";
 import type {
   IterableStore,
   UserIndexStore,
@@ -47,9 +47,6 @@ export interface MemStoreStats {
   /** Live entries evicted to stay within `maxSessions` or `maxBytes`. */
   evicted: number;
 }
-
-/** How long one slice of a sweep may hold the event loop, in milliseconds. */
-const SLICE_MS = 1;
 
 /**
  * An in-memory {@linkcode IterableStore}: fast, and gone when the process
@@ -91,8 +88,7 @@ const SLICE_MS = 1;
  */
 export class MemStore implements IterableStore, UserIndexStore, Disposable {
   #table: SlotTable;
-  #interval: ReturnType<typeof setInterval> | undefined;
-  #resume: ReturnType<typeof setTimeout> | undefined;
+  #sweep: Sweep;
   #hits = 0;
   #misses = 0;
 
@@ -138,11 +134,7 @@ export class MemStore implements IterableStore, UserIndexStore, Disposable {
   constructor(options: MemStoreOptions = {}) {
     const { cleanupInterval, maxSessions, maxBytes } = memStoreConfig(options);
     this.#table = new SlotTable(maxSessions, maxBytes);
-    if (cleanupInterval > 0) {
-      this.#interval = setUnrefInterval(() => {
-        if (this.#resume === undefined) this.#sweep();
-      }, cleanupInterval);
-    }
+    this.#sweep = new Sweep(this.#table, cleanupInterval);
   }
 
   /**
@@ -444,10 +436,7 @@ export class MemStore implements IterableStore, UserIndexStore, Disposable {
    * ```
    */
   stopCleanup(): void {
-    clearInterval(this.#interval);
-    clearTimeout(this.#resume);
-    this.#interval = undefined;
-    this.#resume = undefined;
+    this.#sweep.stop();
   }
 
   /**
@@ -466,19 +455,5 @@ export class MemStore implements IterableStore, UserIndexStore, Disposable {
    */
   [Symbol.dispose](): void {
     this.stopCleanup();
-  }
-
-  /**
-   * Removes expired entries, earliest first, for at most SLICE_MS; when
-   * more are due, yields to the event loop and goes on in a new task.
-   */
-  #sweep(): void {
-    this.#resume = undefined;
-    const started = performance.now();
-    const more = this.#table.sweep(
-      Date.now(),
-      () => performance.now() - started >= SLICE_MS,
-    );
-    if (more) this.#resume = setUnrefTimeout(() => this.#sweep(), 0);
   }
 }
