@@ -38,7 +38,7 @@ import { markerWrite, readMarker } from "./_markers.ts";
 import { newToken } from "./_token.ts";
 import { Turns } from "./_turns.ts";
 import type { DropReason } from "./options.ts";
-import type { Version, VersionedWrite } from "./store.ts";
+import type { Version, VersionedEntry, VersionedWrite } from "./store.ts";
 
 /** What a save did, which decides the cookie. */
 export type SaveOutcome =
@@ -194,17 +194,21 @@ export class Saver {
    * Ends the session stored under `key` as a save of `destroy()` would
    * (following renewals): an overlapping save of it is dropped.
    */
-  async end(key: string): Promise<void> {
+  async end(key: string, read: VersionedEntry): Promise<void> {
     const from: Origin = {
       key,
       token: "",
-      version: undefined,
-      data: new Uint8Array(),
-      stored: undefined,
+      version: read.version,
+      data: read.data,
+      stored: read,
     };
     await this.#turns.run(
       [key],
-      () => this.#access.run(endSession(from, true, this.#markerExpiry)),
+      // Behind another save of the session, its version is stale: read again.
+      (behind) =>
+        this.#access.run(
+          endSession(from, behind.waited, this.#markerExpiry),
+        ),
     );
   }
 

@@ -9,7 +9,15 @@ import { SessionHandle } from "./_session.ts";
 import { checkUser } from "./_store_args.ts";
 import type { StoreAccess } from "./_store_access.ts";
 import type { Session } from "./session.ts";
+import type { VersionedEntry } from "./store.ts";
 import type { UserSession, UserSessions } from "./user_sessions.ts";
+
+/** A user's session as the store listed it, with its device. */
+interface Listed {
+  key: string;
+  device: Device;
+  entry: VersionedEntry;
+}
 
 /** A manager's {@linkcode UserSessions}. */
 export class Users implements UserSessions {
@@ -30,12 +38,12 @@ export class Users implements UserSessions {
     checkUser("list sessions", user);
     const here = current === undefined ? undefined : deviceOf(current, "list");
     const listed: UserSession[] = [];
-    for (const { device, expiry } of await this.#devices(user)) {
+    for (const { device, entry } of await this.#devices(user)) {
       const session: UserSession = {
         id: device.id,
         created: new Date(device.created),
         lastSeen: new Date(device.seen),
-        expiry,
+        expiry: entry.expiry,
         userAgent: device.agent,
         current: device.id === here?.id,
       };
@@ -50,9 +58,9 @@ export class Users implements UserSessions {
     if (typeof id !== "string") {
       throw cannot("revoke session", "id must be a string", id);
     }
-    for (const { key, device } of await this.#devices(user)) {
+    for (const { key, device, entry } of await this.#devices(user)) {
       if (device.id === id) {
-        await this.#saver.end(key);
+        await this.#saver.end(key, entry);
         return true;
       }
     }
@@ -70,7 +78,7 @@ export class Users implements UserSessions {
       : deviceOf(except, "revoke sessions")?.id;
     const ending = (await this.#devices(user))
       .filter(({ device }) => device.id !== kept)
-      .map(({ key }) => this.#saver.end(key));
+      .map(({ key, entry }) => this.#saver.end(key, entry));
     await Promise.all(ending);
     return ending.length;
   }
@@ -78,15 +86,15 @@ export class Users implements UserSessions {
   /** The user's live, decodable sessions bound to them, with their keys. */
   async #devices(
     user: string,
-  ): Promise<{ key: string; device: Device; expiry: Date }[]> {
+  ): Promise<Listed[]> {
     const now = Date.now();
-    const found: { key: string; device: Device; expiry: Date }[] = [];
+    const found: Listed[] = [];
     for (const [key, entry] of await this.#access.byUser(user)) {
       if (entry.ended || !(now < entry.expiry.getTime())) continue;
       const contents = this.#contents.decode(entry.data, false)?.contents;
       const device = contents?.device;
       if (device?.user !== user || !(contents!.deadline > now)) continue;
-      found.push({ key, device, expiry: entry.expiry });
+      found.push({ key, device, entry });
     }
     return found;
   }
