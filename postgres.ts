@@ -122,12 +122,13 @@ export interface PostgresClient {
  * ```
  */
 export class PostgresStore
-  implements IterableStore, UserIndexStore, Disposable {
+  implements IterableStore, UserIndexStore, Disposable, AsyncDisposable {
   #client: PostgresClient;
   #sql: TableStatements;
   #batch: number;
   #interval: ReturnType<typeof setInterval> | undefined;
-  #cleaning = false;
+  #cleaning: Promise<number> | undefined;
+  #stops = 0;
 
   /**
    * Creates a store over the application's pool, and starts the cleanup.
@@ -399,30 +400,37 @@ export class PostgresStore
    * const deleted = await store.cleanup();
    * ```
    */
-  async cleanup(): Promise<number> {
-    if (this.#cleaning) return 0;
-    this.#cleaning = true;
-    try {
-      let total = 0;
-      for (;;) {
-        const { rows } = await this.#client.query(
-          this.#sql.cleanup,
-          [this.#sql.name, Date.now(), this.#batch],
-        );
-        const { got, deleted } = rows[0] as { got: boolean; deleted: number };
-        total += deleted;
-        // Another server holds the lock, or nothing expired is left.
-        if (!got || deleted < this.#batch) return total;
-        await new Promise((resolve) => setTimeout(resolve, 0));
+  cleanup(): Promise<number> {
+    if (this.#cleaning) return Promise.resolve(0);
+    const cleaning = this.#deleteExpired().finally(() => {
+      this.#cleaning = undefined;
+    });
+    this.#cleaning = cleaning;
+    return cleaning;
+  }
+
+  async #deleteExpired(): Promise<number> {
+    const stops = this.#stops;
+    let total = 0;
+    for (;;) {
+      const { rows } = await this.#client.query(
+        this.#sql.cleanup,
+        [this.#sql.name, Date.now(), this.#batch],
+      );
+      const { got, deleted } = rows[0] as { got: boolean; deleted: number };
+      total += deleted;
+      // Another server holds the lock, nothing expired is left, or the
+      // cleanup was stopped meanwhile.
+      if (!got || deleted < this.#batch || stops !== this.#stops) {
+        return total;
       }
-    } finally {
-      this.#cleaning = false;
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
   }
 
   /**
-   * Stops the cleanup timer; the store stays usable. Safe to call more
-   * than once.
+   * Stops the cleanup timer, and a running cleanup after its current
+   * batch; the store stays usable. Safe to call more than once.
    *
    * @example Stopping the cleanup in a test
    * ```ts ignore
@@ -430,6 +438,7 @@ export class PostgresStore
    * ```
    */
   stopCleanup(): void {
+    this.#stops++;
     clearInterval(this.#interval);
     this.#interval = undefined;
   }
@@ -448,5 +457,23 @@ export class PostgresStore
    */
   [Symbol.dispose](): void {
     this.stopCleanup();
+  }
+
+  /**
+   * Stops the cleanup timer and waits for the batch already under way, so
+   * that after `await using store = new PostgresStore(pool)` no statement
+   * of the store is left running and the pool can be closed.
+   *
+   * @example Closing the pool after the store's block
+   * ```ts ignore
+   * {
+   *   await using store = new PostgresStore(pool);
+   * } // the cleanup stops, and a running one has ended
+   * await pool.end();
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.stopCleanup();
+    await this.#cleaning?.catch(() => {});
   }
 }

@@ -135,7 +135,7 @@ Deno.test("Cleanup deletes expired rows in batches, one server at a time", async
   assert.equal(await store.cleanup(), 0);
 });
 
-Deno.test("The cleanup timer runs every cleanupInterval, and using stops it", async () => {
+Deno.test("The cleanup timer runs every cleanupInterval, and await using stops it and waits for a running cleanup", async () => {
   await using db = await database();
   const table = newTable();
   const expired = async () => {
@@ -147,7 +147,10 @@ Deno.test("The cleanup timer runs every cleanupInterval, and using stops it", as
   const count = async () =>
     (await db.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
   {
-    using store = new PostgresStore(db.pool, { table, cleanupInterval: 20 });
+    await using store = new PostgresStore(db.pool, {
+      table,
+      cleanupInterval: 20,
+    });
     await store.createTable();
     await expired();
     // Waits for the fact, not for a time: the row goes within 5 s.
@@ -159,6 +162,33 @@ Deno.test("The cleanup timer runs every cleanupInterval, and using stops it", as
   await expired();
   await new Promise((resolve) => setTimeout(resolve, 200)); // ten intervals
   assert.equal(await count(), 1, "no cleanup after the block");
+});
+
+Deno.test("await using a PostgresStore waits for the cleanup batch under way, and starts no other", async () => {
+  const statements: string[] = [];
+  let release = (): void => {};
+  const client: PostgresClient = {
+    query: (text) => {
+      statements.push(text);
+      // A full batch: without the stop, the cleanup would go on.
+      return new Promise((resolve) => {
+        release = () => resolve({ rows: [{ got: true, deleted: 1 }] });
+      });
+    },
+  };
+  let disposed = false;
+  let cleaning: Promise<number>;
+  {
+    await using store = new PostgresStore(client, { cleanupBatch: 1 });
+    cleaning = store.cleanup();
+    setTimeout(() => {
+      assert.equal(disposed, false, "disposal waits for the batch");
+      release();
+    }, 10);
+  }
+  disposed = true;
+  assert.equal(await cleaning, 1);
+  assert.equal(statements.length, 1, "no batch after the stop");
 });
 
 Deno.test("SessionManager over PostgresStore: a stuck statement and a stopped database go to onError in time, and requests recover", async () => {
