@@ -55,10 +55,10 @@ export function entryOf(row: Record<string, unknown>): VersionedEntry {
 /**
  * The compare-and-set statement. $1 is now (ms); $2 to $8 are arrays,
  * one element per write: token, the version wanted (null: nothing live),
- * the bytes in hex, the expiry, whether it is a marker, its user, its new
- * version. It locks the rows there are (in token order), checks every
- * version against them, then deletes the rows whose write is past its
- * expiry and inserts or updates the others, updating only rows it
+ * the bytes in hex, the expiry, whether it is a marker ("t" or "f"), its
+ * user, its new version. It locks the rows there are (in token order),
+ * checks every version against them, then deletes the rows whose write is
+ * past its expiry and inserts or updates the others, updating only rows it
  * locked. A token created by another writer since (so not locked, and
  * not updated) leaves the write partial: the statement then fails, which
  * undoes it all, and `commitVersioned` answers false.
@@ -66,7 +66,7 @@ export function entryOf(row: Record<string, unknown>): VersionedEntry {
 function compareAndSet(table: string): string {
   return `WITH input AS (
       SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[],
-        $6::boolean[], $7::text[], $8::text[])
+        $6::text[], $7::text[], $8::text[])
         AS i(token, if_version, data, expiry, ended, user_id, version)
     ), locked AS (
       SELECT t.token, t.version, t.expiry FROM ${table} t
@@ -84,7 +84,8 @@ function compareAndSet(table: string): string {
       RETURNING 1
     ), written AS (
       INSERT INTO ${table} AS t (token, data, expiry, version, ended, user_id)
-      SELECT token, decode(data, 'hex'), expiry, version, ended, user_id
+      SELECT token, decode(data, 'hex'), expiry, version, ended::boolean,
+        user_id
       FROM input WHERE (SELECT ok FROM checked) AND expiry > $1
       ON CONFLICT (token) DO UPDATE SET data = excluded.data,
         expiry = excluded.expiry, version = excluded.version,

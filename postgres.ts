@@ -318,7 +318,8 @@ export class PostgresStore
       ifVersion: [] as (string | null)[],
       data: [] as string[],
       expiry: [] as number[],
-      ended: [] as boolean[],
+      // "t" or "f": a driver may type a boolean array as one boolean.
+      ended: [] as string[],
       user: [] as (string | null)[],
       version: [] as string[],
     };
@@ -328,13 +329,13 @@ export class PostgresStore
       columns.ifVersion.push(ifVersion);
       columns.data.push(hex(data));
       columns.expiry.push(Math.floor(expiry.getTime()));
-      columns.ended.push(ended === true);
+      columns.ended.push(ended === true ? "t" : "f");
       columns.user.push(ended === true ? null : user ?? null);
       columns.version.push(newVersion());
     }
     const now = Date.now();
     const single = writes.length === 1 && columns.expiry[0]! > now &&
-      !columns.ended[0];
+      columns.ended[0] === "f";
     if (single) {
       // One session written: one row, so a plain UPDATE (or INSERT) is
       // atomic on its own, and cheaper to plan than the general statement.

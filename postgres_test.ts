@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 // @deno-types="npm:@types/pg@8.15.6"
 import pg from "npm:pg@8.23.1";
+import postgres from "npm:postgres@3.4.10";
 import { startPostgres } from "./_test_helpers.ts";
 import { SessionManager } from "./manager.ts";
 import { type PostgresClient, PostgresStore } from "./postgres.ts";
@@ -42,6 +43,29 @@ Deno.test("PostgresStore passes the store conformance kit", async (t) => {
     await store.createTable();
     return store;
   });
+});
+
+Deno.test("PostgresStore over postgres.js, adapted as the docs show, passes the store conformance kit", async (t) => {
+  await using server = await startPostgres();
+  const sql = postgres(server.url, { max: 10, onnotice: () => {} });
+  try {
+    // The adapter of docs/stores.md.
+    const client: PostgresClient = {
+      query: async (text, values) => ({
+        rows: await sql.unsafe(text, values as never[]),
+      }),
+    };
+    await testStore(t, async () => {
+      const store = new PostgresStore(client, {
+        table: newTable(),
+        cleanupInterval: 0,
+      });
+      await store.createTable();
+      return store;
+    });
+  } finally {
+    await sql.end();
+  }
 });
 
 Deno.test("createTable() is safe when many servers call it at once, and any table name is quoted", async () => {
