@@ -1,5 +1,5 @@
 /**
- * {@linkcode RedisStore}: sessions in Redis (or Valkey), shared by every
+ * {@linkcode RedisStore}: sessions in Redis, shared by every
  * process of a deployment, with compare-and-set writes so that overlapping
  * requests are merged and an ended session stays ended across processes.
  *
@@ -74,7 +74,7 @@ export type {
 } from "./store.ts";
 
 /**
- * A session store in Redis (or Valkey): sessions live across restarts and
+ * A session store in Redis: sessions live across restarts and
  * are shared by every process and machine that uses the same Redis. It is
  * a {@linkcode UserIndexStore}: a `SessionManager` over it merges
  * overlapping requests, keeps ended sessions ended across processes, and
