@@ -21,6 +21,7 @@
  * @module
  */
 
+import { Cleanup } from "./_postgres_cleanup.ts";
 import {
   postgresStoreConfig,
   type PostgresStoreOptions,
@@ -41,7 +42,6 @@ import {
   TableStatements,
   UNDONE,
 } from "./_postgres_sql.ts";
-import { setUnrefInterval } from "./_timers.ts";
 import type {
   IterableStore,
   UserIndexStore,
@@ -125,10 +125,7 @@ export class PostgresStore
   implements IterableStore, UserIndexStore, Disposable, AsyncDisposable {
   #client: PostgresClient;
   #sql: TableStatements;
-  #batch: number;
-  #interval: ReturnType<typeof setInterval> | undefined;
-  #cleaning: Promise<number> | undefined;
-  #stops = 0;
+  #cleanup: Cleanup;
 
   /**
    * Creates a store over the application's pool, and starts the cleanup.
@@ -159,13 +156,12 @@ export class PostgresStore
     }
     this.#client = client;
     this.#sql = new TableStatements(config.table);
-    this.#batch = config.cleanupBatch;
-    if (config.cleanupInterval > 0) {
-      this.#interval = setUnrefInterval(
-        () => void this.cleanup().catch(() => {}),
-        config.cleanupInterval,
-      );
-    }
+    this.#cleanup = new Cleanup(
+      (text, values) => client.query(text, values),
+      this.#sql,
+      config.cleanupBatch,
+      config.cleanupInterval,
+    );
   }
 
   /**
@@ -402,31 +398,7 @@ export class PostgresStore
    * ```
    */
   cleanup(): Promise<number> {
-    if (this.#cleaning) return Promise.resolve(0);
-    const cleaning = this.#deleteExpired().finally(() => {
-      this.#cleaning = undefined;
-    });
-    this.#cleaning = cleaning;
-    return cleaning;
-  }
-
-  async #deleteExpired(): Promise<number> {
-    const stops = this.#stops;
-    let total = 0;
-    for (;;) {
-      const { rows } = await this.#client.query(
-        this.#sql.cleanup,
-        [this.#sql.name, Date.now(), this.#batch],
-      );
-      const { got, deleted } = rows[0] as { got: boolean; deleted: number };
-      total += deleted;
-      // Another server holds the lock, nothing expired is left, or the
-      // cleanup was stopped meanwhile.
-      if (!got || deleted < this.#batch || stops !== this.#stops) {
-        return total;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+    return this.#cleanup.run();
   }
 
   /**
@@ -439,9 +411,7 @@ export class PostgresStore
    * ```
    */
   stopCleanup(): void {
-    this.#stops++;
-    clearInterval(this.#interval);
-    this.#interval = undefined;
+    this.#cleanup.stop();
   }
 
   /**
@@ -474,7 +444,7 @@ export class PostgresStore
    * ```
    */
   async [Symbol.asyncDispose](): Promise<void> {
-    this.stopCleanup();
-    await this.#cleaning?.catch(() => {});
+    this.#cleanup.stop();
+    await this.#cleanup.settled();
   }
 }
