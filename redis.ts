@@ -307,7 +307,8 @@ export class RedisStore implements IterableStore, UserIndexStore {
    * 1. each live session is added to its user's list first, so a live
    *    session is never missing from it (an entry whose write then fails
    *    points at a session that is not the user's: lists skip it, and it
-   *    leaves the list with its expiry);
+   *    leaves the list with its expiry, or at a list once that session has
+   *    ended);
    * 2. markers and removals go before sessions: the old token of a renewal
    *    is ended before the new session exists. Interrupted there, the user
    *    is signed out; the old token is never left alive, and no ended
@@ -416,25 +417,31 @@ export class RedisStore implements IterableStore, UserIndexStore {
       return found;
     }
     // On a cluster the sessions are in other slots: the list first, then
-    // each session. Entries of sessions no longer the user's are skipped
-    // (they leave the list at their expiry).
+    // each session. An entry of an ended session (a revocation, or a write
+    // interrupted after its marker) is removed: its token never lives
+    // again. Other entries not the user's live session are skipped, not
+    // removed (the session may be a write away from being theirs); they
+    // leave the list at their expiry.
     const tokens =
       (await this.#redis.script(LIST_TOKENS, [list], [`${now}`]) as unknown[])
-        .map(
-          text,
-        );
+        .map(text);
     const values = await this.#redis.values(
       tokens.map((token) => this.#prefix + token),
     );
+    const ended: string[] = [];
     tokens.forEach((token, i) => {
       const entry = decode(values[i]);
-      if (
-        entry !== undefined && !entry.ended && now < entry.expiry.getTime() &&
+      if (entry?.ended) ended.push(token);
+      else if (
+        entry !== undefined && now < entry.expiry.getTime() &&
         userIn(values[i] as Uint8Array) === user
       ) {
         found.set(token, entry);
       }
     });
+    if (ended.length > 0) {
+      await this.#redis.send(list, ["ZREM", list, ...ended]);
+    }
     return found;
   }
 

@@ -84,7 +84,7 @@ Deno.test(
 );
 
 Deno.test(
-  "SessionManager over a cluster: renewals across slots, overlapping requests merged, users listed",
+  "SessionManager over a cluster: renewals across slots, overlapping requests merged, users listed, ended entries removed from a list",
   SHARED,
   async () => {
     const { redis, cluster } = await oneCluster();
@@ -139,9 +139,25 @@ Deno.test(
     assert.equal((await (await jar.get("/")).json()).user, "ada");
     const [device] = await sessions.users.list("ada");
     assert.ok(device, "listed under ada");
+    // The logins before left entries of ended tokens (the renewals'
+    // markers): a list removes them.
+    assert.deepEqual(await cluster.zRange("app:user:ada", 0, -1), [
+      fresh.split("=")[1],
+    ]);
+    const phone = client(app);
+    await phone.get("/login?user=ada");
+    assert.equal(
+      await sessions.users.revokeAll("ada", { except: device!.id }),
+      1,
+    );
+    assert.equal((await sessions.users.list("ada")).length, 1);
+    assert.deepEqual(await cluster.zRange("app:user:ada", 0, -1), [
+      fresh.split("=")[1],
+    ], "the revoked session's entry is gone");
 
     await jar.get("/logout");
     assert.deepEqual(await sessions.users.list("ada"), []);
+    assert.deepEqual(await cluster.zRange("app:user:ada", 0, -1), []);
     const ended = client(app);
     ended.cookie = fresh;
     assert.deepEqual(await (await ended.get("/")).json(), {}, "signed out");
