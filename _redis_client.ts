@@ -68,17 +68,19 @@ type Sender = (
 
 /**
  * A RedisStore's connection, over a client of one node or of a cluster:
- * values read as bytes, each command within `timeout` ms.
+ * values read as bytes, each command within `timeout` ms, and writes
+ * confirmed by `waitReplicas` replicas when asked.
  */
 export class RedisConnection {
   #sender: Sender;
   /** The cluster client, when it is one. */
   #cluster: RedisClusterClient | undefined;
   #timeout: number;
+  #waitReplicas: number;
   /** The SHA1 of each script loaded, by script. */
   #shas = new Map<string, string>();
 
-  constructor(client: RedisClient, timeout: number) {
+  constructor(client: RedisClient, timeout: number, waitReplicas: number) {
     if (
       typeof client !== "object" || client === null ||
       typeof client.withTypeMapping !== "function"
@@ -104,16 +106,12 @@ export class RedisConnection {
         view.sendCommand(args, abortSignal ? { abortSignal } : {});
     }
     this.#timeout = timeout;
+    this.#waitReplicas = waitReplicas;
   }
 
   /** Whether the client is a cluster's: keys of one write in other slots. */
   get cluster(): boolean {
     return this.#cluster !== undefined;
-  }
-
-  /** The command timeout, in ms. */
-  get timeout(): number {
-    return this.#timeout;
   }
 
   /** Sends a command for `key` (on its master, on a cluster). */
@@ -123,6 +121,26 @@ export class RedisConnection {
       "Redis",
       (abortSignal) => this.#sender(key, args, abortSignal),
     );
+  }
+
+  /**
+   * With `waitReplicas`, waits until that many replicas of `key`'s master
+   * have its last write.
+   */
+  async replicated(key: string): Promise<void> {
+    const wanted = this.#waitReplicas;
+    if (wanted === 0) return;
+    // WAIT gives up at half the command's own timeout, so its answer (how
+    // many replicas have the write) comes back before that timeout.
+    const within = Math.max(1, Math.floor(this.#timeout / 2));
+    const acked = Number(
+      await this.send(key, ["WAIT", `${wanted}`, `${within}`]),
+    );
+    if (acked < wanted) {
+      throw new Error(
+        `Cannot confirm the session write: ${acked} of ${wanted} replicas had it after ${within} ms (it is on the master, and may be lost if the master fails)`,
+      );
+    }
   }
 
   /** The values of `keys`: one MGET on one node, a GET a key on a cluster. */

@@ -2,7 +2,7 @@
 // then the bytes, and the keys of users' lists.
 
 import { Buffer } from "node:buffer";
-import type { VersionedEntry } from "./store.ts";
+import type { VersionedEntry, VersionedWrite } from "./store.ts";
 
 // An entry is one Redis string: a 33-byte ASCII header, then the bytes.
 // The header holds the version (16 hex digits, random for every write), the
@@ -54,6 +54,25 @@ export function encode(
   }
   value.set(data, at);
   return value;
+}
+
+/**
+ * The arguments of one write to the compare-and-set script: the version
+ * wanted ("" for none live), the value, the ms left until its expiry, and
+ * the user it is listed under ("" for none).
+ */
+export function writeArgs(
+  { ifVersion, data, expiry, ended, user }: VersionedWrite,
+  now: number,
+): (string | Buffer)[] {
+  const time = Math.floor(expiry.getTime());
+  const listed = ended === true ? undefined : user;
+  return [
+    (ifVersion as string | null) ?? "",
+    encode(data, time, ended === true, listed),
+    `${time - now}`,
+    listed ?? "",
+  ];
 }
 
 /** What a stored value holds; `undefined` when it is not one of ours. */

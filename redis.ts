@@ -26,7 +26,6 @@
  * @module
  */
 
-import type { Buffer } from "node:buffer";
 import { type RedisClient, RedisConnection, text } from "./_redis_client.ts";
 import {
   decode,
@@ -34,6 +33,7 @@ import {
   globEscape,
   userIn,
   userListKey,
+  writeArgs,
 } from "./_redis_layout.ts";
 import { redisStoreConfig, type RedisStoreOptions } from "./_redis_options.ts";
 import {
@@ -114,7 +114,6 @@ export type {
 export class RedisStore implements IterableStore, UserIndexStore {
   #redis: RedisConnection;
   #prefix: string;
-  #waitReplicas: number;
 
   /**
    * Creates a store over a connected client.
@@ -138,9 +137,12 @@ export class RedisStore implements IterableStore, UserIndexStore {
    */
   constructor(client: RedisClient, options: RedisStoreOptions = {}) {
     const config = redisStoreConfig(options);
-    this.#redis = new RedisConnection(client, config.commandTimeout);
+    this.#redis = new RedisConnection(
+      client,
+      config.commandTimeout,
+      config.waitReplicas,
+    );
     this.#prefix = config.prefix;
-    this.#waitReplicas = config.waitReplicas;
   }
 
   /**
@@ -192,7 +194,7 @@ export class RedisStore implements IterableStore, UserIndexStore {
         `${span}`,
       ]);
     }
-    await this.#replicated(key);
+    await this.#redis.replicated(key);
   }
 
   /**
@@ -209,7 +211,7 @@ export class RedisStore implements IterableStore, UserIndexStore {
   async delete(token: string): Promise<void> {
     const key = this.#prefix + checkToken("delete session", token);
     await this.#redis.send(key, ["DEL", key]);
-    await this.#replicated(key);
+    await this.#redis.replicated(key);
   }
 
   /**
@@ -291,12 +293,12 @@ export class RedisStore implements IterableStore, UserIndexStore {
       `${now}`,
       this.#prefix,
       "1",
-      ...writes.flatMap((write) => this.#writeArgs(write, now)),
+      ...writes.flatMap((write) => writeArgs(write, now)),
     ];
     if (await this.#redis.script(COMPARE_AND_SET, keys, args) !== 1) {
       return false;
     }
-    await this.#replicated(keys[0]!);
+    await this.#redis.replicated(keys[0]!);
     return true;
   }
 
@@ -354,7 +356,7 @@ export class RedisStore implements IterableStore, UserIndexStore {
         `${now}`,
         this.#prefix,
         "0",
-        ...this.#writeArgs(write, now),
+        ...writeArgs(write, now),
       ];
       if (await this.#redis.script(COMPARE_AND_SET, [key], args) !== 1) {
         if (i === 0) return false;
@@ -362,24 +364,9 @@ export class RedisStore implements IterableStore, UserIndexStore {
           `Cannot finish a write of ${writes.length} keys on Redis Cluster: another writer changed ${write.token} after ${i} of them were written (the session was ended, not renewed)`,
         );
       }
-      await this.#replicated(key);
+      await this.#redis.replicated(key);
     }
     return true;
-  }
-
-  /** The script arguments of one write. */
-  #writeArgs(
-    { ifVersion, data, expiry, ended, user }: VersionedWrite,
-    now: number,
-  ): (string | Buffer)[] {
-    const time = Math.floor(expiry.getTime());
-    const listed = ended === true ? undefined : user;
-    return [
-      (ifVersion as string | null) ?? "",
-      encode(data, time, ended === true, listed),
-      `${time - now}`,
-      listed ?? "",
-    ];
   }
 
   /**
@@ -452,25 +439,5 @@ export class RedisStore implements IterableStore, UserIndexStore {
     return entry !== undefined && Date.now() < entry.expiry.getTime()
       ? entry
       : undefined;
-  }
-
-  /**
-   * With `waitReplicas`, waits until that many replicas of `key`'s master
-   * have its last write.
-   */
-  async #replicated(key: string): Promise<void> {
-    const wanted = this.#waitReplicas;
-    if (wanted === 0) return;
-    // WAIT gives up at half the command's own timeout, so its answer (how
-    // many replicas have the write) comes back before that timeout.
-    const within = Math.max(1, Math.floor(this.#redis.timeout / 2));
-    const acked = Number(
-      await this.#redis.send(key, ["WAIT", `${wanted}`, `${within}`]),
-    );
-    if (acked < wanted) {
-      throw new Error(
-        `Cannot confirm the session write: ${acked} of ${wanted} replicas had it after ${within} ms (it is on the master, and may be lost if the master fails)`,
-      );
-    }
   }
 }
